@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { ChaosSettings } from './chaos.js';
+import type { LimitOverrides, PlanPreset } from './limits/presets.js';
+import type { ErrorTable } from './errors.js';
+
+/** A portal user. Field names are Bitrix24's, as `user.get` returns them. */
+export interface UserConfig {
+  ID: number;
+  NAME: string;
+  LAST_NAME?: string;
+  EMAIL?: string;
+  WORK_POSITION?: string;
+  ACTIVE?: boolean;
+  /** Portal administrator. */
+  ADMIN?: boolean;
+}
+
+/** An inbound webhook: it acts with its owner's rights and the scopes chosen for it. */
+export interface WebhookConfig {
+  /** Owner user id: the first path segment of the webhook URL. */
+  userId: number;
+  /** The secret code: the second path segment. */
+  code: string;
+  /** Scopes granted, e.g. `["im", "user"]`. */
+  scopes: string[];
+  /** Unix seconds after which the webhook stops working (webhooks may expire). */
+  expiresAt?: number;
+}
+
+/** An OAuth application installed on the portal. */
+export interface AppConfig {
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+  /** When set, only these users may use the app (others get `user_access_error`). */
+  allowedUsers?: number[];
+}
+
+/** Where the portal stands commercially; anything but `active` blocks the REST API as documented. */
+export type PortalState = 'active' | 'deleted' | 'overloaded' | 'free-plan';
+
+/** Everything that describes the emulated portal. Every number of spec §1–§6 is a setting here. */
+export interface PortalConfig {
+  /** The portal's domain as it appears in token answers (`domain`, `client_endpoint`). */
+  domain: string;
+  /** The member id reported in token answers. */
+  memberId: string;
+  /** Time zone offset used in `date_start`/`date_finish` and notification dates, e.g. `+03:00`. */
+  timezone: string;
+  users: UserConfig[];
+  webhooks: WebhookConfig[];
+  apps: AppConfig[];
+  /** Plan preset for the limits; `limits` overrides single numbers. */
+  plan: PlanPreset;
+  limits?: LimitOverrides;
+  /** Modelled execution time per call in seconds, by method (`*` for the rest). */
+  processingSeconds: Record<string, number>;
+  /** Serialized ATTACH size limit in characters (older docs: 30 KB). */
+  attachMaxLength: number;
+  /** Access token lifetime in seconds. */
+  accessTokenTtl: number;
+  /** Refresh token lifetime in seconds (newer docs: 180 days; older: 28). */
+  refreshTokenTtl: number;
+  /** Answer plain-http calls with 400 INVALID_REQUEST "Https required", as a cloud portal does. */
+  requireHttps: boolean;
+  state: PortalState;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Requests kept in the inspection log. */
+  requestLogSize: number;
+  /**
+   * MESSAGE_OUT when absent: `empty` as the newer docs say, or `message` as the older ones did.
+   */
+  messageOutDefault: 'empty' | 'message';
+  /**
+   * Which edition of the docs' system error table to answer with: `current` (auth and access
+   * errors are 401, wrong webhook is INVALID_CREDENTIALS) or `legacy` (the older statuses).
+   */
+  errorTable: ErrorTable;
+  /**
+   * A batch of more than 50 commands: `per-command` answers ERROR_BATCH_LENGTH_EXCEEDED for
+   * each command past 50, as the newer docs say; `reject` refuses the whole batch with 400.
+   */
+  batchOverflow: 'per-command' | 'reject';
+  chaos?: ChaosSettings;
+}
+
+function secret(bytes: number): string {
+  return randomBytes(bytes)
+    .toString('hex')
+    .slice(0, bytes * 2);
+}
+
+/** The users a fresh portal has: enough for examples with recipients other than the caller. */
+export const DEFAULT_USERS: readonly UserConfig[] = [
+  {
+    ID: 1,
+    NAME: 'Anna',
+    LAST_NAME: 'Admin',
+    EMAIL: 'admin@example.test',
+    WORK_POSITION: 'Administrator',
+    ADMIN: true,
+  },
+  { ID: 2, NAME: 'Boris', LAST_NAME: 'Petrov', EMAIL: 'boris@example.test', WORK_POSITION: 'Developer' },
+  { ID: 3, NAME: 'Clara', LAST_NAME: 'Smirnova', EMAIL: 'clara@example.test', WORK_POSITION: 'Accountant' },
+  { ID: 5, NAME: 'Dmitry', LAST_NAME: 'Ivanov', EMAIL: 'dmitry@example.test', WORK_POSITION: 'Manager' },
+  { ID: 10, NAME: 'Elena', LAST_NAME: 'Kuznetsova', EMAIL: 'elena@example.test', WORK_POSITION: 'Support' },
+];
+
+/** A complete configuration: defaults, with `partial` laid over them. Fresh secrets each call. */
+export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig {
+  return {
+    domain: 'localhost',
+    memberId: secret(16),
+    timezone: '+00:00',
+    users: DEFAULT_USERS.map((u) => ({ ...u })),
+    webhooks: [{ userId: 1, code: secret(8), scopes: ['im', 'user', 'profile'] }],
+    apps: [{ clientId: `local.${secret(7)}`, clientSecret: secret(24), scopes: ['im', 'user', 'profile'] }],
+    plan: 'standard',
+    processingSeconds: { '*': 0.02 },
+    attachMaxLength: 60_000,
+    accessTokenTtl: 3600,
+    refreshTokenTtl: 180 * 24 * 3600,
+    requireHttps: false,
+    state: 'active',
+    maxBodyBytes: 8 * 1024 * 1024,
+    requestLogSize: 2000,
+    messageOutDefault: 'empty',
+    errorTable: 'current',
+    batchOverflow: 'per-command',
+    ...partial,
+  };
+}

@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Portal } from '../portal/portal.js';
+
+/** What a control handler gets: the portal, the parsed request, and path parameters. */
+export interface ControlRequest {
+  portal: Portal;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The JSON body, or undefined for none. */
+  body: unknown;
+  /** The `:id` of the route, when it has one. */
+  id?: string;
+  /** The emulator's base URL, e.g. `http://127.0.0.1:4000`. */
+  baseUrl: string;
+}
+
+/** A control handler answers a value (sent as JSON 200) or writes the response itself (undefined). */
+export type ControlHandler = (r: ControlRequest) => unknown;
+
+/** A client mistake in a control call: answered 400 (or the status given) with its message. */
+export class ControlError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** An object body or a ControlError naming what was expected. */
+export function objectBody(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ControlError('body: expected a JSON object');
+  }
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,198 @@
+import type { StoredNotification, StoredTokens } from './records.js';
+
+function tagKeys(n: StoredNotification): string[] {
+  const keys: string[] = [];
+  if (n.tag) keys.push(`${n.appKey}\0${n.tag}`);
+  if (n.subTag) keys.push(`${n.appKey}\0\0${n.subTag}`);
+  return keys;
+}
+
+/**
+ * Receives every change to the store, so a durable copy can follow the in-memory one.
+ * Reads always come from memory: the durable copy is loaded once, at start.
+ */
+export interface Persistence {
+  saveNotification(n: StoredNotification): void;
+  deleteNotification(id: number): void;
+  saveTokens(t: StoredTokens): void;
+  setMeta(key: string, value: string): void;
+  clear(): void;
+  close(): void;
+}
+
+/** What a persistence layer hands back at start. */
+export interface StoreSnapshot {
+  notifications: StoredNotification[];
+  tokens: StoredTokens[];
+  meta: Record<string, string>;
+}
+
+/**
+ * The portal's data: notifications and OAuth tokens, indexed the ways the methods read them.
+ * Knows nothing of HTTP or Bitrix24's rules; those live in the methods.
+ */
+export class Store {
+  readonly #notifications = new Map<number, StoredNotification>();
+  /** Recipient → ids in creation order, so a user's list needs no scan of everyone's. */
+  readonly #byUser = new Map<number, number[]>();
+  /** `appKey␀tag` and `appKey␀␀subTag` → ids: tag replacement must not scan every notification. */
+  readonly #byTag = new Map<string, Set<number>>();
+  readonly #byAccess = new Map<string, StoredTokens>();
+  readonly #byRefresh = new Map<string, StoredTokens>();
+  readonly #meta = new Map<string, string>();
+  #lastId = 0;
+
+  constructor(
+    private readonly persistence?: Persistence,
+    snapshot?: StoreSnapshot,
+  ) {
+    if (!snapshot) return;
+    for (const n of snapshot.notifications.sort((a, b) => a.id - b.id)) this.#index(n);
+    for (const t of snapshot.tokens) this.#indexTokens(t);
+    for (const [k, v] of Object.entries(snapshot.meta)) this.#meta.set(k, v);
+    this.#lastId = Math.max(this.#lastId, Number(this.#meta.get('lastNotificationId') ?? 0));
+  }
+
+  #index(n: StoredNotification): void {
+    this.#notifications.set(n.id, n);
+    let list = this.#byUser.get(n.userId);
+    if (!list) this.#byUser.set(n.userId, (list = []));
+    list.push(n.id);
+    if (n.id > this.#lastId) this.#lastId = n.id;
+    for (const key of tagKeys(n)) {
+      let ids = this.#byTag.get(key);
+      if (!ids) this.#byTag.set(key, (ids = new Set()));
+      ids.add(n.id);
+    }
+  }
+
+  #unindexTags(n: StoredNotification): void {
+    for (const key of tagKeys(n)) {
+      const ids = this.#byTag.get(key);
+      ids?.delete(n.id);
+      if (ids?.size === 0) this.#byTag.delete(key);
+    }
+  }
+
+  /** Notifications an application tagged with `tag`. */
+  withTag(appKey: string, tag: string): StoredNotification[] {
+    return this.#lookup(`${appKey}\0${tag}`);
+  }
+
+  /** Notifications an application sub-tagged with `subTag`. */
+  withSubTag(appKey: string, subTag: string): StoredNotification[] {
+    return this.#lookup(`${appKey}\0\0${subTag}`);
+  }
+
+  #lookup(key: string): StoredNotification[] {
+    const out: StoredNotification[] = [];
+    for (const id of this.#byTag.get(key) ?? []) {
+      const n = this.#notifications.get(id);
+      if (n) out.push(n);
+    }
+    return out;
+  }
+
+  #indexTokens(t: StoredTokens): void {
+    this.#byAccess.set(t.accessToken, t);
+    this.#byRefresh.set(t.refreshToken, t);
+  }
+
+  /** Store a new notification, giving it the next id. */
+  addNotification(n: Omit<StoredNotification, 'id'>): StoredNotification {
+    const stored: StoredNotification = { ...n, id: ++this.#lastId };
+    this.#index(stored);
+    // Ids are never reused, even after deletes: a client may still hold an old one.
+    this.#meta.set('lastNotificationId', String(this.#lastId));
+    this.persistence?.setMeta('lastNotificationId', String(this.#lastId));
+    this.persistence?.saveNotification(stored);
+    return stored;
+  }
+
+  getNotification(id: number): StoredNotification | undefined {
+    return this.#notifications.get(id);
+  }
+
+  /** Save changes made to a stored notification (read state, answers). */
+  updateNotification(n: StoredNotification): void {
+    if (this.#notifications.get(n.id) !== n) this.#notifications.set(n.id, n);
+    this.persistence?.saveNotification(n);
+  }
+
+  deleteNotification(id: number): boolean {
+    const n = this.#notifications.get(id);
+    if (!n) return false;
+    this.#notifications.delete(id);
+    this.#unindexTags(n);
+    const list = this.#byUser.get(n.userId);
+    if (list) {
+      const at = list.indexOf(id);
+      if (at >= 0) list.splice(at, 1);
+    }
+    this.persistence?.deleteNotification(id);
+    return true;
+  }
+
+  /** A user's notifications, newest first. */
+  forUser(userId: number): StoredNotification[] {
+    const ids = this.#byUser.get(userId) ?? [];
+    const out: StoredNotification[] = [];
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const n = this.#notifications.get(ids[i] as number);
+      if (n) out.push(n);
+    }
+    return out;
+  }
+
+  /** Every notification, newest first. */
+  all(): StoredNotification[] {
+    return [...this.#notifications.values()].sort((a, b) => b.id - a.id);
+  }
+
+  /** Number of notifications held. */
+  get size(): number {
+    return this.#notifications.size;
+  }
+
+  putTokens(t: StoredTokens): void {
+    this.#indexTokens(t);
+    this.persistence?.saveTokens(t);
+  }
+
+  byAccessToken(token: string): StoredTokens | undefined {
+    return this.#byAccess.get(token);
+  }
+
+  byRefreshToken(token: string): StoredTokens | undefined {
+    return this.#byRefresh.get(token);
+  }
+
+  /** Mark a refresh token used; the pair's access token keeps working until it expires. */
+  spendRefresh(t: StoredTokens): void {
+    t.refreshSpent = true;
+    this.persistence?.saveTokens(t);
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.#meta.get(key);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#meta.set(key, value);
+    this.persistence?.setMeta(key, value);
+  }
+
+  /** Forget every notification (tokens and meta stay, so clients stay signed in). */
+  clearNotifications(): void {
+    this.#notifications.clear();
+    this.#byUser.clear();
+    this.#byTag.clear();
+    this.persistence?.clear();
+    for (const t of this.#byAccess.values()) this.persistence?.saveTokens(t);
+    for (const [k, v] of this.#meta) this.persistence?.setMeta(k, v);
+  }
+
+  close(): void {
+    this.persistence?.close();
+  }
+}

@@ -1,0 +1,291 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Fault } from './chaos.js';
+import { isSystemErrorCode, RestError } from './errors.js';
+import { METHODS } from './methods/index.js';
+import { Paged, type MethodContext } from './methods/types.js';
+import { str } from './methods/params.js';
+import type { Caller, Portal } from './portal/portal.js';
+import { maskSecrets } from './portal/request-log.js';
+import { parseBody, parseQuery, type Params } from './wire/body.js';
+import { errorBody, readBody, sendJson } from './wire/http.js';
+import { timeBlock, type PlainTimeBlock, type TimeBlock } from './wire/time.js';
+
+/** Where a REST path points: a webhook call or an OAuth/session call, and the method. */
+export interface RestRoute {
+  method: string;
+  webhook?: { userId: number; code: string };
+  /** `json` unless the path ends in `.xml`. */
+  format: 'json' | 'xml';
+}
+
+/** Parse `/rest/{user}/{code}/{method}` or `/rest/{method}`, with an optional `.json`/`.xml` suffix. */
+export function parseRestPath(pathname: string): RestRoute | undefined {
+  const parts = pathname.split('/').filter((p) => p !== '');
+  if (parts[0] !== 'rest') return undefined;
+  let raw: string | undefined;
+  let webhook: RestRoute['webhook'];
+  if (parts.length === 2) raw = parts[1];
+  else if (parts.length === 4) {
+    const userId = Number(parts[1]);
+    if (!Number.isInteger(userId)) return undefined;
+    webhook = { userId, code: decodeURIComponent(parts[2] as string) };
+    raw = parts[3];
+  } else return undefined;
+  if (!raw) return undefined;
+  let method = decodeURIComponent(raw).toLowerCase();
+  let format: RestRoute['format'] = 'json';
+  if (method.endsWith('.json')) method = method.slice(0, -5);
+  else if (method.endsWith('.xml')) {
+    method = method.slice(0, -4);
+    format = 'xml';
+  }
+  return { method, format, ...(webhook ? { webhook } : {}) };
+}
+
+/** The answer of one method call, before it is wrapped for HTTP or for a batch. */
+export interface CallOutcome {
+  result: unknown;
+  total?: number;
+  next?: number;
+  time: TimeBlock | PlainTimeBlock;
+}
+
+/**
+ * Run one method for an authenticated caller: scope, operating budget, the handler, and the
+ * time block. Shared by plain calls and batch sub-calls, which the portal treats alike.
+ */
+export function executeCall(
+  portal: Portal,
+  caller: Caller,
+  method: string,
+  params: Params,
+  ctx: Omit<MethodContext, 'portal' | 'caller' | 'now'>,
+): CallOutcome {
+  const startMs = portal.clock.now();
+  const def = METHODS.get(method);
+  if (!def) throw portal.error('ERROR_METHOD_NOT_FOUND');
+  if (ctx.inBatch && def.batch === false) throw portal.error('ERROR_BATCH_METHOD_NOT_ALLOWED');
+  if (def.scope && !caller.scopes.includes(def.scope)) {
+    const err = portal.error('insufficient_scope');
+    // Inside a batch the portal leaves the description empty; for apps it names the access token.
+    if (ctx.inBatch) throw new RestError(err.code, '', err.status);
+    if (caller.kind === 'oauth') {
+      throw new RestError(err.code, err.description.replace('webhook token', 'access token'), err.status);
+    }
+    throw err;
+  }
+  const budget = portal.operating;
+  if (budget) {
+    const check = budget.check(caller.budgetKey, method);
+    if (!check.ok) throw portal.error('OPERATION_TIME_LIMIT');
+  }
+  const value = def.handler(params, { ...ctx, portal, caller, now: startMs });
+  const processing = portal.config.processingSeconds[method] ?? portal.config.processingSeconds['*'] ?? 0;
+  budget?.record(caller.budgetKey, method, processing);
+  const status = budget?.status(caller.budgetKey, method) ?? {
+    operating: 0,
+    resetAt: Math.floor(startMs / 1000) + 600,
+  };
+  const time = timeBlock({
+    startMs,
+    endMs: portal.clock.now(),
+    processing,
+    tz: portal.config.timezone,
+    operating: status.operating,
+    operatingResetAt: status.resetAt,
+  });
+  if (value instanceof Paged) {
+    return {
+      result: value.result,
+      total: value.total,
+      ...(value.next !== undefined ? { next: value.next } : {}),
+      time,
+    };
+  }
+  return { result: value, time };
+}
+
+/** Credentials found in a request, before they are checked. */
+function authenticate(portal: Portal, route: RestRoute, params: Params, req: IncomingMessage): Caller {
+  if (route.webhook) {
+    const hook = portal.findWebhook(route.webhook.userId, route.webhook.code);
+    // The current docs: "no active webhook with this user id and code" is INVALID_CREDENTIALS.
+    if (!hook)
+      throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'INVALID_CREDENTIALS');
+    // An expired webhook is no longer "active": the docs give no other code for it.
+    if (hook.expiresAt !== undefined && hook.expiresAt * 1000 <= portal.clock.now()) {
+      throw portal.error('INVALID_CREDENTIALS');
+    }
+    const owner = portal.user(hook.userId);
+    if (!owner || owner.ACTIVE === false) throw portal.error('INVALID_CREDENTIALS');
+    return {
+      kind: 'webhook',
+      userId: hook.userId,
+      scopes: hook.scopes,
+      budgetKey: portal.webhookKey(hook),
+      clientId: null,
+    };
+  }
+  const auth = str(params.auth);
+  if (auth) {
+    const tokens = portal.store.byAccessToken(auth);
+    if (!tokens)
+      throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'invalid_token');
+    if (tokens.accessExpiresAt <= portal.clock.now()) throw portal.error('expired_token');
+    const app = portal.app(tokens.clientId);
+    if (!app) throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'invalid_token');
+    if (app.allowedUsers && !app.allowedUsers.includes(tokens.userId)) {
+      throw portal.error('user_access_error');
+    }
+    const user = portal.user(tokens.userId);
+    if (!user || user.ACTIVE === false) throw portal.error('INVALID_CREDENTIALS');
+    return {
+      kind: 'oauth',
+      userId: tokens.userId,
+      scopes: tokens.scope,
+      budgetKey: `app:${tokens.clientId}`,
+      clientId: tokens.clientId,
+    };
+  }
+  const session = sessionUser(portal, params, req);
+  if (session !== undefined) {
+    return {
+      kind: 'session',
+      userId: session,
+      scopes: ['*all*'],
+      budgetKey: `session:${session}`,
+      clientId: null,
+    };
+  }
+  throw portal.error('NO_AUTH_FOUND');
+}
+
+/** Cookie auth as the portal's own pages use it: a PHPSESSID cookie plus the matching `sessid`. */
+function sessionUser(portal: Portal, params: Params, req: IncomingMessage): number | undefined {
+  const sessid = str(params.sessid);
+  const cookie = req.headers.cookie;
+  if (!sessid || !cookie) return undefined;
+  const m = /(?:^|;\s*)PHPSESSID=([^;]+)/.exec(cookie);
+  if (!m || m[1] !== sessid) return undefined;
+  return portal.sessions.get(sessid);
+}
+
+/** Merge query and body like PHP's `$_REQUEST`: body values win. */
+function requestParams(url: URL, contentType: string | undefined, body: Buffer): Params {
+  const query = url.search.length > 1 ? parseQuery(url.search.slice(1)) : {};
+  if (body.length === 0) return query;
+  return { ...query, ...parseBody(contentType, body) };
+}
+
+/** Shape of a successful answer. */
+function successBody(outcome: CallOutcome): Record<string, unknown> {
+  const body: Record<string, unknown> = { result: outcome.result };
+  if (outcome.total !== undefined) body.total = outcome.total;
+  if (outcome.next !== undefined) body.next = outcome.next;
+  body.time = outcome.time;
+  return body;
+}
+
+/** Apply a fault picked by the chaos setting; returns true when the connection is gone. */
+async function applyFault(portal: Portal, fault: Fault, res: ServerResponse): Promise<boolean> {
+  switch (fault.type) {
+    case 'delay':
+      await sleep(fault.ms);
+      return false;
+    case 'reset':
+      res.socket?.resetAndDestroy();
+      return true;
+    case 'error': {
+      const info = isSystemErrorCode(fault.code) ? portal.error(fault.code) : undefined;
+      throw info ?? new RestError(fault.code, 'Injected fault', fault.status ?? 500);
+    }
+    case 'truncate':
+      return false;
+  }
+}
+
+/** Write half of the answer with the full length announced, then drop the connection. */
+function sendTruncated(res: ServerResponse, status: number, body: unknown): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': text.length });
+  res.write(text.subarray(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
+}
+
+/** Handle one HTTP request under `/rest/`. */
+export async function handleRest(
+  portal: Portal,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  secure: boolean,
+  runBatch: (caller: Caller, params: Params, requestId: number, created: number[]) => CallOutcome,
+): Promise<void> {
+  const started = performance.now();
+  const at = portal.clock.now();
+  const requestId = portal.log.nextId();
+  const route = parseRestPath(url.pathname);
+  const created: number[] = [];
+  let params: Params = {};
+  let status = 200;
+  let answer: unknown;
+  let fault: Fault | undefined;
+  let transport: 'webhook' | 'oauth' | 'session' | 'none' = route?.webhook ? 'webhook' : 'none';
+  try {
+    const body = await readBody(req, portal.config.maxBodyBytes);
+    if (!route) throw portal.error('ERROR_METHOD_NOT_FOUND');
+    params = requestParams(url, req.headers['content-type'], body);
+    if (route.format === 'xml') {
+      throw new RestError('INVALID_REQUEST', 'The emulator answers JSON only: drop the .xml suffix', 400);
+    }
+    if (portal.config.requireHttps && !secure) throw portal.error('INVALID_REQUEST');
+    if (portal.config.state === 'deleted') throw portal.error('PORTAL_DELETED');
+    if (portal.config.state === 'overloaded') throw portal.error('OVERLOAD_LIMIT');
+    if (portal.config.state === 'free-plan') {
+      // A webhook is told the same thing in other words, per the current docs.
+      throw portal.error(
+        'ACCESS_DENIED',
+        route.webhook ? 'REST is available only by subscription' : undefined,
+      );
+    }
+    // Every HTTP request fills the bucket, a batch as one, failed auth included.
+    if (portal.bucket && !portal.bucket.take(`portal:${req.socket.remoteAddress ?? ''}`).ok) {
+      throw portal.error('QUERY_LIMIT_EXCEEDED');
+    }
+    const caller = authenticate(portal, route, params, req);
+    transport = caller.kind;
+    fault = portal.chaos.pick(route.method);
+    if (fault && (await applyFault(portal, fault, res))) return;
+    const outcome =
+      route.method === 'batch'
+        ? runBatch(caller, params, requestId, created)
+        : executeCall(portal, caller, route.method, params, { requestId, created, inBatch: false });
+    answer = successBody(outcome);
+  } catch (err) {
+    const restError = err instanceof RestError ? err : portal.error('INTERNAL_SERVER_ERROR');
+    status = restError.status;
+    answer = errorBody(restError);
+  } finally {
+    if (!res.destroyed) {
+      if (fault?.type === 'truncate') sendTruncated(res, status, answer);
+      else sendJson(res, status, answer);
+    }
+    const entry = {
+      id: requestId,
+      at,
+      httpMethod: req.method ?? 'GET',
+      path: route?.webhook ? `/rest/${route.webhook.userId}/***/${route.method}` : url.pathname,
+      method: route?.method ?? url.pathname,
+      transport,
+      params: maskSecrets(params),
+      status: answer === undefined ? 0 : status,
+      ...(answer !== undefined ? { response: answer } : {}),
+      ...(answer && typeof answer === 'object' && 'error' in answer ? { error: String(answer.error) } : {}),
+      ...(fault ? { fault: fault.type === 'error' ? `error ${fault.code}` : fault.type } : {}),
+      durationMs: performance.now() - started,
+      notificationIds: created,
+    };
+    portal.log.add(entry);
+    if (portal.listenerCount('request') > 0) portal.emit('request', entry);
+  }
+}

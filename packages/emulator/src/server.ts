@@ -1,0 +1,82 @@
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { runBatch } from './batch.js';
+import { CONTROL_PREFIX, handleControl } from './control/router.js';
+import { handleOAuth } from './oauth.js';
+import type { Portal } from './portal/portal.js';
+import { handleRest } from './rest.js';
+import type { TlsMaterial } from './tls.js';
+import { sendJson } from './wire/http.js';
+
+const HOME_PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>b24notify emulator</title>
+<h1>b24notify emulator</h1>
+<p>A local Bitrix24 portal. REST methods answer under <code>/rest/</code>, token refresh under
+<code>/oauth/token/</code>, and the inspection API under <code>${CONTROL_PREFIX}/</code>
+(for example <a href="${CONTROL_PREFIX}/notifications">${CONTROL_PREFIX}/notifications</a>).</p>
+`;
+
+/**
+ * The request router: REST, the OAuth server, the control API and the home page. A factory,
+ * so tests and other programs mount it on a port of their choosing.
+ */
+export function createRequestHandler(portal: Portal, secure: boolean, baseUrl: () => string) {
+  const batch = runBatch.bind(null, portal);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendJson(res, 400, { error: 'INVALID_REQUEST', error_description: 'Malformed request target' });
+      return;
+    }
+    const path = url.pathname;
+    let work: Promise<void>;
+    if (path.startsWith('/rest/')) work = handleRest(portal, req, res, url, secure, batch);
+    else if (path === '/oauth/token/' || path === '/oauth/token')
+      work = handleOAuth(portal, req, res, url, baseUrl());
+    else if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+      work = handleControl(portal, req, res, url, baseUrl());
+    } else if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(HOME_PAGE),
+      });
+      res.end(req.method === 'HEAD' ? undefined : HOME_PAGE);
+      return;
+    } else {
+      sendJson(res, 404, { error: 'NOT_FOUND', error_description: `Nothing at ${path}` });
+      return;
+    }
+    // The handlers answer every error themselves; this is the last line against a crash.
+    work.catch(() => {
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' });
+      else res.destroy();
+    });
+  };
+}
+
+/** An HTTP or HTTPS server for the portal, not yet listening. */
+export function createServer(portal: Portal, tls: TlsMaterial | undefined, baseUrl: () => string): Server {
+  const handler = createRequestHandler(portal, tls !== undefined, baseUrl);
+  const server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler)
+    : createHttpServer(handler);
+  // Clients keep connections alive between calls; closing them sooner than a client expects
+  // turns a reused socket into an ECONNRESET on the next call.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
