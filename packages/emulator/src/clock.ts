@@ -7,7 +7,8 @@ export class Clock {
 
   /** Milliseconds since the epoch, as the portal sees it. */
   now(): number {
-    return Date.now() + this.#offsetMs;
+    // Sub-millisecond precision, as the portal's microsecond timestamps in `time` have.
+    return performance.timeOrigin + performance.now() + this.#offsetMs;
   }
 
   /** How far the portal's clock is ahead of real time, in milliseconds. */

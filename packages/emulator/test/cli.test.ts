@@ -1,0 +1,124 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/b24notify-emulator.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'b24emu-cli-'));
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, B24NOTIFY_EMULATOR_HOME: dir },
+    timeout: 15_000,
+  });
+}
+
+/** Start the binary, wait for its banner, hand it to `use`, then stop it with SIGTERM. */
+async function withRunning(args: string[], use: (banner: string) => Promise<void>): Promise<number | null> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, B24NOTIFY_EMULATOR_HOME: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 10_000);
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('Press Ctrl+C')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+  });
+  try {
+    await use(out);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+describe('b24notify-emulator command line', () => {
+  test('prints a webhook URL and OAuth credentials that work, and stops cleanly on SIGTERM', async () => {
+    const code = await withRunning(['--port', '0', '--plan', 'off'], async (banner) => {
+      const webhook = /Webhook URL:\s+(\S+)/.exec(banner)?.[1];
+      const token = /Access token:\s+(\S+)/.exec(banner)?.[1];
+      const base = /listening on (\S+)/.exec(banner)?.[1];
+      expect(webhook).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/rest\/1\/[0-9a-f]+\/$/);
+      expect(banner).toMatch(/OAuth client id:\s+local\.\w+/);
+      expect(banner).toMatch(/OAuth secret:\s+\w+/);
+      expect(banner).toMatch(/Refresh token:\s+\w+/);
+      const sent = await fetch(`${webhook}im.notify.personal.add`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ USER_ID: 1, MESSAGE: 'from the CLI test' }),
+      });
+      expect(((await sent.json()) as { result: unknown }).result).toBe(1);
+      const viaToken = await fetch(`${base}/rest/profile?auth=${token}`);
+      expect(viaToken.status).toBe(200);
+    });
+    expect(code).toBe(0);
+  });
+
+  test('--https prints the CA path to trust', async () => {
+    await withRunning(['--port', '0', '--https'], async (banner) => {
+      expect(banner).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+/);
+      expect(banner).toContain(`CA certificate:   ${join(dir, 'ca.pem')}`);
+      expect(banner).toContain('NODE_EXTRA_CA_CERTS=');
+    });
+  });
+
+  test('--help and --version', () => {
+    const help = run(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: b24notify-emulator');
+    expect(help.stdout).toContain('--config FILE');
+    const version = run(['--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  test('bad input gets one clear line naming the option and the fix, exit code 2', () => {
+    const cases: [string[], RegExp][] = [
+      [['--port', 'abc'], /--port: expected a number from 0 to 65535, got "abc"/],
+      [['--plan', 'gold'], /--plan: expected standard, enterprise or off, got "gold"/],
+      [['--frobnicate'], /Unknown option '--frobnicate'/],
+      [['--config', join(dir, 'missing.json')], /missing\.json: no such file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  test('a config file with a mistake names the field', () => {
+    const file = join(dir, 'portal.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ users: [{ ID: 1, NAME: 'A' }], webhooks: [{ userId: 7, code: 'abc' }] }),
+    );
+    const r = run(['--config', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('webhooks[0].userId: user 7 is not in "users"');
+    writeFileSync(file, '{"plan": "standard", "attachMaxLenght": 10}');
+    expect(run(['--config', file]).stderr).toContain('attachMaxLenght: not a portal setting');
+    writeFileSync(file, '{not json');
+    expect(run(['--config', file]).stderr).toContain('not valid JSON');
+  });
+
+  test('a port in use is reported with the fix', async () => {
+    await withRunning(['--port', '0'], async (banner) => {
+      const port = /127\.0\.0\.1:(\d+)/.exec(banner)?.[1] ?? '';
+      const r = run(['--port', port]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`port ${port} is in use`);
+    });
+  });
+});

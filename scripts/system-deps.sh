@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs beyond Node: curl (the docs' own curl examples are run
+# as written). Installs only what is missing, so it is quick on a prepared machine.
+set -euo pipefail
+need=()
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "system-deps: missing ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
