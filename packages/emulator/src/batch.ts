@@ -46,9 +46,14 @@ function commands(cmd: unknown): [string, string][] {
   return Object.entries(cmd).map(([k, v]) => [k, typeof v === 'string' ? v : String(v ?? '')]);
 }
 
-/** PHP's empty array is `[]` in JSON, whatever the keys would have been. */
-function phpMap<T>(map: Record<string, T>): Record<string, T> | [] {
-  return Object.keys(map).length === 0 ? [] : map;
+/**
+ * A map as the portal's PHP `json_encode` writes it: keyed exactly 0, 1, … n-1 (a `cmd` sent as
+ * a list, with no command failed or skipped) it is a JSON list, and so is an empty one (`[]`);
+ * any other keys make an object.
+ */
+function phpMap<T>(map: Record<string, T>): Record<string, T> | T[] {
+  const keys = Object.keys(map);
+  return keys.every((key, i) => key === String(i)) ? keys.map((key) => map[key] as T) : map;
 }
 
 /** A time block as batch shows it: without the operating fields. */

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { validatePortalConfig } from './config-file.js';
 import { resolveConfig, type PortalConfig } from './config.js';
 import { Portal } from './portal/portal.js';
 import { SqlitePersistence } from './portal/sqlite.js';
@@ -11,6 +12,7 @@ export { DEFAULT_USERS, resolveConfig } from './config.js';
 export type { ChaosRule, ChaosSettings, Fault } from './chaos.js';
 export type { LimitOverrides, LimitSettings, PlanPreset } from './limits/presets.js';
 export { PRESETS } from './limits/presets.js';
+export { ConfigError, loadPortalConfig, validatePortalConfig } from './config-file.js';
 export { SYSTEM_ERRORS, type ErrorTable, type SystemErrorCode } from './errors.js';
 export { CONTROL_PREFIX } from './control/router.js';
 export { Portal } from './portal/portal.js';
@@ -90,7 +92,8 @@ function stableCredentials(store: Store, partial: Partial<PortalConfig>, config:
 
 /** Start an emulated portal. Listens on 127.0.0.1 and a free port unless told otherwise. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const partial = options.portal ?? {};
+  // The same checks as a config file gets, so a mistake in code is named just as clearly.
+  const partial = validatePortalConfig(options.portal ?? {});
   const opened = options.dataPath ? SqlitePersistence.open(options.dataPath) : undefined;
   const store = new Store(opened?.persistence, opened?.snapshot);
   const config = stableCredentials(store, partial, resolveConfig(partial));

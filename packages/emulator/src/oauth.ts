@@ -27,13 +27,17 @@ function refresh(portal: Portal, params: Params, baseUrl: string): Record<string
   if (!grant) throw new OAuthError('invalid_request', 'No "grant_type" parameter found', 400);
   if (grant !== 'refresh_token')
     throw new OAuthError('unsupported_grant_type', 'Unsupported grant type', 400);
+  // All four parameters are required (research §10): a missing one is a malformed request,
+  // not a wrong client, whichever it is.
+  for (const name of ['client_id', 'client_secret', 'refresh_token'] as const) {
+    if (!str(params[name])) throw new OAuthError('invalid_request', `No "${name}" parameter found`, 400);
+  }
   const clientId = str(params.client_id) ?? '';
   const app = portal.app(clientId);
   if (!app || !secretEquals(app.clientSecret, str(params.client_secret) ?? '')) {
     throw new OAuthError('invalid_client', 'Invalid client', 401);
   }
-  const refreshToken = str(params.refresh_token);
-  if (!refreshToken) throw new OAuthError('invalid_request', 'No "refresh_token" parameter found', 400);
+  const refreshToken = str(params.refresh_token) ?? '';
   const old = portal.store.byRefreshToken(refreshToken);
   if (!old || old.clientId !== clientId || old.refreshSpent || old.refreshExpiresAt <= portal.clock.now()) {
     throw new OAuthError('invalid_grant', 'Invalid grant', 400);

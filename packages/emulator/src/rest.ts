@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fault } from './chaos.js';
 import { isSystemErrorCode, RestError } from './errors.js';
@@ -66,7 +68,8 @@ export function executeCall(
   const def = METHODS.get(method);
   if (!def) throw portal.error('ERROR_METHOD_NOT_FOUND');
   if (ctx.inBatch && def.batch === false) throw portal.error('ERROR_BATCH_METHOD_NOT_ALLOWED');
-  if (def.scope && !caller.scopes.includes(def.scope)) {
+  // A session acts with the user's full rights: scopes limit only webhooks and apps.
+  if (def.scope && caller.kind !== 'session' && !caller.scopes.includes(def.scope)) {
     const err = portal.error('insufficient_scope');
     // Inside a batch the portal leaves the description empty; for apps it names the access token.
     if (ctx.inBatch) throw new RestError(err.code, '', err.status);
@@ -104,6 +107,15 @@ export function executeCall(
     };
   }
   return { result: value, time };
+}
+
+/**
+ * A REST path with its third segment masked: a path that did not parse may still be a webhook
+ * URL with a mistake after the code (`/rest/1/CODE/method/extra`), and the log must not show
+ * the code.
+ */
+function maskWebhookCode(pathname: string): string {
+  return pathname.replace(/^(\/+rest\/+[^/]+\/+)[^/]+/, '$1***');
 }
 
 /** Credentials found in a request, before they are checked. */
@@ -153,7 +165,7 @@ function authenticate(portal: Portal, route: RestRoute, params: Params, req: Inc
     return {
       kind: 'session',
       userId: session,
-      scopes: ['*all*'],
+      scopes: [],
       budgetKey: `session:${session}`,
       clientId: null,
     };
@@ -187,6 +199,17 @@ function successBody(outcome: CallOutcome): Record<string, unknown> {
   return body;
 }
 
+/**
+ * Drop the connection without an answer. A TCP reset where the socket allows it; a TLS socket
+ * has no TCP handle of its own (`resetAndDestroy` throws on it), so it is destroyed, which the
+ * client sees as the same ECONNRESET.
+ */
+function resetConnection(socket: Socket | null): void {
+  if (!socket) return;
+  if (socket instanceof TLSSocket) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
 /** Apply a fault picked by the chaos setting; returns true when the connection is gone. */
 async function applyFault(portal: Portal, fault: Fault, res: ServerResponse): Promise<boolean> {
   switch (fault.type) {
@@ -194,7 +217,7 @@ async function applyFault(portal: Portal, fault: Fault, res: ServerResponse): Pr
       await sleep(fault.ms);
       return false;
     case 'reset':
-      res.socket?.resetAndDestroy();
+      resetConnection(res.socket);
       return true;
     case 'error': {
       const info = isSystemErrorCode(fault.code) ? portal.error(fault.code) : undefined;
@@ -230,6 +253,7 @@ export async function handleRest(
   let status = 200;
   let answer: unknown;
   let fault: Fault | undefined;
+  let dropped = false;
   let transport: 'webhook' | 'oauth' | 'session' | 'none' = route?.webhook ? 'webhook' : 'none';
   try {
     const body = await readBody(req, portal.config.maxBodyBytes);
@@ -242,11 +266,10 @@ export async function handleRest(
     if (portal.config.state === 'deleted') throw portal.error('PORTAL_DELETED');
     if (portal.config.state === 'overloaded') throw portal.error('OVERLOAD_LIMIT');
     if (portal.config.state === 'free-plan') {
-      // A webhook is told the same thing in other words, per the current docs.
-      throw portal.error(
-        'ACCESS_DENIED',
-        route.webhook ? 'REST is available only by subscription' : undefined,
-      );
+      // A webhook is told the same thing in other words, per the current docs; the older
+      // table (legacy) has one text for everyone.
+      const forWebhook = route.webhook !== undefined && portal.config.errorTable === 'current';
+      throw portal.error('ACCESS_DENIED', forWebhook ? 'REST is available only by subscription' : undefined);
     }
     // Every HTTP request fills the bucket, a batch as one, failed auth included.
     if (portal.bucket && !portal.bucket.take(`portal:${req.socket.remoteAddress ?? ''}`).ok) {
@@ -255,7 +278,9 @@ export async function handleRest(
     const caller = authenticate(portal, route, params, req);
     transport = caller.kind;
     fault = portal.chaos.pick(route.method);
-    if (fault && (await applyFault(portal, fault, res))) return;
+    // `res.destroyed` stays false for a while after the socket goes, so remember it here.
+    dropped = fault !== undefined && (await applyFault(portal, fault, res));
+    if (dropped) return;
     const outcome =
       route.method === 'batch'
         ? runBatch(caller, params, requestId, created)
@@ -266,7 +291,7 @@ export async function handleRest(
     status = restError.status;
     answer = errorBody(restError);
   } finally {
-    if (!res.destroyed) {
+    if (!dropped && !res.destroyed) {
       if (fault?.type === 'truncate') sendTruncated(res, status, answer);
       else sendJson(res, status, answer);
     }
@@ -274,8 +299,10 @@ export async function handleRest(
       id: requestId,
       at,
       httpMethod: req.method ?? 'GET',
-      path: route?.webhook ? `/rest/${route.webhook.userId}/***/${route.method}` : url.pathname,
-      method: route?.method ?? url.pathname,
+      path: route?.webhook
+        ? `/rest/${route.webhook.userId}/***/${route.method}`
+        : maskWebhookCode(url.pathname),
+      method: route?.method ?? maskWebhookCode(url.pathname),
       transport,
       params: maskSecrets(params),
       status: answer === undefined ? 0 : status,

@@ -4,7 +4,10 @@ import { defineMethod } from './types.js';
 
 /**
  * Sends a quick reply to a notification. Older docs named the id `ID`; both are accepted.
- * REST-sent notifications have no quick-reply handler, so the portal answers `false` for them.
+ * A reply to one of the caller's notifications is recorded (the inspection API shows it) and
+ * answered with the documented success message, so clients can exercise that path; an id the
+ * caller did not receive answers `result_message: false`, as the docs show for a notification
+ * without a quick-reply handler.
  */
 export default defineMethod({
   scope: 'im',

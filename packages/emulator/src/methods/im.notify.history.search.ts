@@ -1,5 +1,6 @@
 import { RestError } from '../errors.js';
 import type { StoredNotification } from '../portal/records.js';
+import { offsetMinutes } from '../wire/time.js';
 import { int, list, str } from './params.js';
 import { authorViews, notificationView, notifyChatId } from './notify-view.js';
 import { defineMethod } from './types.js';
@@ -12,11 +13,22 @@ function matchesType(type: string): boolean {
   return module === 'rest' && (event === undefined || event === 'rest_notify');
 }
 
-function dayBounds(text: string): [number, number] | undefined {
-  const t = Date.parse(text);
+const DAY_MS = 86_400_000;
+
+/**
+ * A date parameter in milliseconds. A bare `YYYY-MM-DD` is midnight in the portal's time zone,
+ * not UTC as `Date.parse` would read it: the portal's PHP reads dates in its own zone.
+ */
+function parseDate(text: string, offsetMs: number): number {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) - offsetMs : Date.parse(text);
+}
+
+/** The calendar day, in the portal's time zone, that holds the given moment. */
+function dayBounds(text: string, offsetMs: number): [number, number] | undefined {
+  const t = parseDate(text, offsetMs);
   if (Number.isNaN(t)) return undefined;
-  const start = Math.floor(t / 86_400_000) * 86_400_000;
-  return [start, start + 86_400_000];
+  const start = Math.floor((t + offsetMs) / DAY_MS) * DAY_MS - offsetMs;
+  return [start, start + DAY_MS];
 }
 
 /** Searches the caller's notification history by text, type, author and date. */
@@ -42,9 +54,10 @@ export default defineMethod({
       throw new RestError('LAST_ID_STRING', "Last notification ID can't be string");
     }
     const limit = Math.min(MAX_LIMIT, Math.max(1, int(params.LIMIT) ?? MAX_LIMIT));
-    const day = date ? dayBounds(date) : undefined;
-    const fromMs = from && to ? Date.parse(from) : Number.NaN;
-    const toMs = from && to ? Date.parse(to) : Number.NaN;
+    const offsetMs = offsetMinutes(portal.config.timezone) * 60_000;
+    const day = date ? dayBounds(date, offsetMs) : undefined;
+    const fromMs = from && to ? parseDate(from, offsetMs) : Number.NaN;
+    const toMs = from && to ? parseDate(to, offsetMs) : Number.NaN;
     const needle = text.toLocaleLowerCase();
 
     const matches = (n: StoredNotification): boolean =>

@@ -1,5 +1,5 @@
 import { str } from './params.js';
-import { addNotification } from './notify-send.js';
+import { addNotification, WRONG_AUTH_TEXT } from './notify-send.js';
 import { defineMethod } from './types.js';
 
 /**
@@ -9,5 +9,10 @@ import { defineMethod } from './types.js';
 export default defineMethod({
   scope: 'im',
   handler: (params, ctx) =>
-    addNotification(str(params.TYPE)?.toUpperCase() === 'SYSTEM' ? 'system' : 'personal', params, ctx),
+    addNotification(
+      str(params.TYPE)?.toUpperCase() === 'SYSTEM' ? 'system' : 'personal',
+      params,
+      ctx,
+      WRONG_AUTH_TEXT.legacy,
+    ),
 });

@@ -6,8 +6,11 @@ import { intval, str } from './params.js';
 import type { MethodContext } from './types.js';
 
 /**
- * Whose TAG a call sets: the OAuth app, or the CLIENT_ID a webhook passes. A webhook without
- * CLIENT_ID is not described by the docs; here it gets a tag space of its own.
+ * Whose TAG a call sets: the OAuth app, or the CLIENT_ID a webhook passes. Both map to the
+ * same key, so a webhook passing an installed app's client id as CLIENT_ID shares that app's
+ * tag space (the docs ask webhooks for CLIENT_ID precisely to name the application). A
+ * webhook without CLIENT_ID is not described by the docs; here it gets a tag space of its
+ * own, named after the webhook.
  */
 export function tagOwner(params: Params, ctx: MethodContext): string {
   if (ctx.caller.clientId) return `app:${ctx.caller.clientId}`;
@@ -17,18 +20,26 @@ export function tagOwner(params: Params, ctx: MethodContext): string {
 }
 
 /**
- * The shared body of im.notify.personal.add, im.notify.system.add and im.notify: the portal
- * checks and stores them the same way; only the author differs.
+ * WRONG_AUTH_TYPE's text as each method's page words it: the current personal.add page has
+ * no final period, system.add and im.notify still have one.
  */
-export function addNotification(type: NotifyType, params: Params, ctx: MethodContext): number | false {
+export const WRONG_AUTH_TEXT = {
+  personal: 'Access for this method not allowed by session authorization',
+  legacy: 'Access for this method not allowed by session authorization.',
+} as const;
+
+/**
+ * The shared body of im.notify.personal.add, im.notify.system.add and im.notify: the portal
+ * checks and stores them the same way; only the author and the session error's wording differ.
+ */
+export function addNotification(
+  type: NotifyType,
+  params: Params,
+  ctx: MethodContext,
+  sessionText: string,
+): number | false {
   const { portal, caller } = ctx;
-  if (caller.kind === 'session') {
-    throw new RestError(
-      'WRONG_AUTH_TYPE',
-      'Access for this method not allowed by session authorization',
-      403,
-    );
-  }
+  if (caller.kind === 'session') throw new RestError('WRONG_AUTH_TYPE', sessionText, 403);
   const userId = intval(params.USER_ID);
   if (userId <= 0) throw new RestError('USER_ID_EMPTY', "User ID can't be empty");
   const message = (str(params.MESSAGE) ?? '').trim();

@@ -1,3 +1,4 @@
+import type { Attach } from '../attach.js';
 import type { Portal } from '../portal/portal.js';
 import type { StoredNotification } from '../portal/records.js';
 import { formatDate } from '../wire/time.js';
@@ -16,6 +17,20 @@ export function wireTag(n: StoredNotification, tag: string | null): string {
   return `MP|${n.appKey.replace(/^app:/, '')}|${tag}`;
 }
 
+/**
+ * An attachment as the portal writes it back in a notification's `params`: the same upper-case
+ * keys a client sends (`ID`, `COLOR_TOKEN`, `COLOR`, `BLOCKS`), not the emulator's stored shape.
+ * ID and COLOR appear only when the sender gave them.
+ */
+export function attachView(a: Attach) {
+  return {
+    ...(a.id !== undefined ? { ID: a.id } : {}),
+    COLOR_TOKEN: a.colorToken,
+    ...(a.color !== undefined ? { COLOR: a.color } : {}),
+    BLOCKS: a.blocks,
+  };
+}
+
 /** A stored notification as im.notify.get and im.notify.history.search list it. */
 export function notificationView(portal: Portal, n: StoredNotification) {
   return {
@@ -32,7 +47,7 @@ export function notificationView(portal: Portal, n: StoredNotification) {
     setting_name: 'rest|rest_notify',
     text: n.message,
     notify_read: n.read ? 'Y' : 'N',
-    params: n.attach ? { ATTACH: [n.attach] } : null,
+    params: n.attach ? { ATTACH: [attachView(n.attach)] } : null,
   };
 }
 

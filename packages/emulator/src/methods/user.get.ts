@@ -1,5 +1,5 @@
 import type { UserConfig } from '../config.js';
-import { int, list, str } from './params.js';
+import { flag, int, list, str } from './params.js';
 import { Paged, defineMethod } from './types.js';
 
 const PAGE = 50;
@@ -35,8 +35,13 @@ function matches(u: UserConfig, rawKey: string, expected: unknown): boolean {
     // Fields the emulator does not model filter nothing out, rather than everything.
     return true;
   } else {
-    const actual = String(view[key]).toLowerCase();
-    hit = values.includes(actual);
+    const actual = view[key];
+    // Boolean fields (ACTIVE) take the portal's Y/N as well as true/false and 1/0: clients
+    // filter fired users out with `ACTIVE: 'Y'` as often as with `ACTIVE: true`.
+    hit =
+      typeof actual === 'boolean'
+        ? values.some((v) => flag(v, !actual) === actual)
+        : values.includes(String(actual).toLowerCase());
   }
   return op.startsWith('!') ? !hit : hit;
 }
