@@ -1,0 +1,169 @@
+import { errorFromAnswer } from '../errors/from-answer.js';
+import { B24NetworkError } from '../errors/network-error.js';
+import { B24ValidationError } from '../errors/validation-error.js';
+import { checkScheme, portalBase } from './endpoint.js';
+import type { Auth, OAuthTokens } from './types.js';
+
+/** The current Bitrix24 authorization server (older: oauth.bitrix.info). */
+export const DEFAULT_TOKEN_URL = 'https://oauth.bitrix24.tech/oauth/token/';
+
+const REFRESH_TIMEOUT_MS = 30_000;
+
+/** `promise`, or the signal's reason if it aborts first. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}
+
+/** OAuth credentials of an application, and where to persist renewed tokens. */
+export interface OAuthOptions {
+  clientId: string;
+  clientSecret: string;
+  accessToken: string;
+  refreshToken: string;
+  /** The authorization server's token endpoint. */
+  tokenUrl?: string;
+  /**
+   * Called with every renewed token pair, before the call that needed it is retried. Persist
+   * them here: the old refresh token is spent once renewed.
+   */
+  onTokens?: (tokens: OAuthTokens) => void | Promise<void>;
+}
+
+interface TokenAnswer {
+  access_token?: unknown;
+  refresh_token?: unknown;
+  expires?: unknown;
+  expires_in?: unknown;
+  client_endpoint?: unknown;
+  error?: unknown;
+  error_description?: unknown;
+}
+
+/**
+ * Calls with an application's access token, renewed with its refresh token when the portal
+ * answers `expired_token`. However many calls fail at once, one refresh is in flight: the
+ * others wait for it and retry with the new token.
+ */
+export function oauthAuth(
+  portal: string,
+  options: OAuthOptions,
+  allowHttp: boolean,
+  fetchImpl: typeof fetch,
+): Auth {
+  for (const key of ['clientId', 'clientSecret', 'accessToken', 'refreshToken'] as const) {
+    if (typeof options[key] !== 'string' || options[key] === '') {
+      throw new B24ValidationError(`oauth.${key}`, 'expected a non-empty string');
+    }
+  }
+  let base = portalBase(portal, 'portal', allowHttp);
+  let tokenUrl: URL;
+  try {
+    tokenUrl = new URL(options.tokenUrl ?? DEFAULT_TOKEN_URL);
+  } catch {
+    throw new B24ValidationError(
+      'oauth.tokenUrl',
+      'expected a URL like https://oauth.bitrix24.tech/oauth/token/',
+    );
+  }
+  checkScheme(tokenUrl, 'oauth.tokenUrl', allowHttp);
+  let access = options.accessToken;
+  let refreshToken = options.refreshToken;
+  let inFlight: Promise<boolean> | undefined;
+
+  async function renew(): Promise<boolean> {
+    // POST with a form body keeps the secret out of access logs, as current SDKs do.
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: options.clientId,
+      client_secret: options.clientSecret,
+      refresh_token: refreshToken,
+    });
+    let res: Response;
+    try {
+      res = await fetchImpl(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body,
+        // Shared by every waiting call, so no one caller's signal may cancel it.
+        signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new B24NetworkError('Could not reach the OAuth server to refresh the token', {
+        method: 'oauth/token',
+        host: tokenUrl.host,
+        delivery: 'not-delivered',
+        cause: err,
+      });
+    }
+    let answer: TokenAnswer;
+    try {
+      answer = (await res.json()) as TokenAnswer;
+    } catch (err) {
+      throw new B24NetworkError(`The OAuth server answered ${res.status} with no JSON`, {
+        method: 'oauth/token',
+        host: tokenUrl.host,
+        delivery: 'not-delivered',
+        cause: err,
+      });
+    }
+    if (typeof answer.error === 'string' || typeof answer.access_token !== 'string') {
+      throw errorFromAnswer(
+        res.ok ? 400 : res.status,
+        typeof answer.error === 'string' ? answer.error : 'invalid_grant',
+        typeof answer.error_description === 'string' ? answer.error_description : '',
+        { method: 'oauth/token', host: tokenUrl.host },
+      );
+    }
+    access = answer.access_token;
+    if (typeof answer.refresh_token === 'string') refreshToken = answer.refresh_token;
+    const expiresAt =
+      typeof answer.expires === 'number'
+        ? answer.expires * 1000
+        : Date.now() + (typeof answer.expires_in === 'number' ? answer.expires_in : 3600) * 1000;
+    const tokens: OAuthTokens = { accessToken: access, refreshToken, expiresAt };
+    if (typeof answer.client_endpoint === 'string') {
+      tokens.clientEndpoint = answer.client_endpoint;
+      // The answer names the portal's REST base; follow it if the portal moved.
+      try {
+        const endpoint = new URL(answer.client_endpoint);
+        checkScheme(endpoint, 'client_endpoint', allowHttp);
+        base = endpoint;
+      } catch {
+        // An endpoint we cannot use is ignored: the configured portal still answers.
+      }
+    }
+    await options.onTokens?.(tokens);
+    return true;
+  }
+
+  return {
+    get host() {
+      return base.host;
+    },
+    url: (method) => `${base.href}${method}`,
+    credentials: () => Promise.resolve({ body: { auth: access }, used: access }),
+    refresh(used, signal) {
+      // Someone already renewed the token this call used: just retry with the new one.
+      if (used !== access) return Promise.resolve(true);
+      inFlight ??= renew().finally(() => {
+        inFlight = undefined;
+      });
+      return raceAbort(inFlight, signal);
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { oauthAuth, type OAuthOptions } from './auth/oauth.js';
+import { tokenAuth } from './auth/token.js';
+import type { Auth } from './auth/types.js';
+import { webhookAuth } from './auth/webhook.js';
+import { buildBatch, parseBatch, type BatchCommands, type BatchResult } from './batch.js';
+import { systemClock, type Clock } from './clock.js';
+import { B24AuthError } from './errors/auth-error.js';
+import { B24Error } from './errors/b24-error.js';
+import { B24RateLimitError } from './errors/rate-limit-error.js';
+import { B24ValidationError } from './errors/validation-error.js';
+import { createNotify, type Notify } from './notify/index.js';
+import { Pacer, type PacingOptions } from './pacing.js';
+import { isIdempotent } from './idempotency.js';
+import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './retry.js';
+import type { Answer } from './time.js';
+import { send } from './transport.js';
+
+/** How to reach and authenticate with a portal, and how to behave on the way. */
+export interface ClientOptions {
+  /** An inbound webhook URL: `https://PORTAL/rest/USER_ID/CODE/`. */
+  webhookUrl?: string;
+  /** The portal's domain (or URL) for token auth: `example.bitrix24.com`. */
+  portal?: string;
+  /** A fixed access token, with `portal` (OPI's form). It is not refreshed. */
+  accessToken?: string;
+  /** Application credentials, with `portal`: the access token is refreshed when it expires. */
+  oauth?: OAuthOptions;
+  /**
+   * Allow plain `http://` to hosts other than loopback. Credentials then cross the network
+   * readable by anyone on the way. @default false
+   */
+  allowHttp?: boolean;
+  /** Milliseconds to wait for each answer; the portal itself gives up after 60 s. @default 60000 */
+  timeout?: number;
+  /** Retry policy (numbers override the defaults), or false for none. */
+  retry?: Partial<RetryPolicy> | false;
+  /** Client-side pacing, or false to send as fast as called. @default { plan: 'standard' } */
+  pacing?: PacingOptions | false;
+  /** The fetch to use. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /**
+   * Your application's id, sent as CLIENT_ID with notifications: through a webhook, the portal
+   * needs it to own TAG and SUB_TAG.
+   */
+  clientId?: string;
+  /** The portal's ATTACH size limit in characters, checked before sending. @default 60000 */
+  attachMaxLength?: number;
+  /** Time source for pacing and back-off; tests pass one that moves an emulator's clock. */
+  clock?: Clock;
+}
+
+/** Options for one call. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Milliseconds for this call, instead of the client's timeout. */
+  timeout?: number;
+  /**
+   * Whether repeating the call cannot duplicate its effect. Decides whether a call that may
+   * have been applied (timeout, reset, 500) is retried. b24notify knows it for the notification
+   * methods; for others it defaults to false.
+   */
+  idempotent?: boolean;
+}
+
+/** A Bitrix24 client for one portal and one set of credentials. */
+export interface Client {
+  /** The portal's host (no secrets). */
+  readonly host: string;
+  /** The notification methods (`im.notify.*`). */
+  readonly notify: Notify;
+  /** Call any REST method with Bitrix24's own parameter names. */
+  call<T = unknown>(
+    method: string,
+    params?: Record<string, unknown>,
+    options?: CallOptions,
+  ): Promise<Answer<T>>;
+  /** Run up to 50 calls in one request (spec §7). */
+  batch(commands: BatchCommands, options?: CallOptions & { halt?: boolean }): Promise<BatchResult>;
+}
+
+function resolveAuth(options: ClientOptions, fetchImpl: typeof fetch): Auth {
+  const allowHttp = options.allowHttp === true;
+  const given = [
+    options.webhookUrl !== undefined,
+    options.accessToken !== undefined,
+    options.oauth !== undefined,
+  ];
+  if (given.filter(Boolean).length !== 1) {
+    throw new B24ValidationError(
+      'options',
+      'pass exactly one of webhookUrl, accessToken (with portal) or oauth (with portal)',
+    );
+  }
+  if (options.webhookUrl !== undefined) return webhookAuth(options.webhookUrl, allowHttp);
+  if (options.portal === undefined) {
+    throw new B24ValidationError(
+      'portal',
+      'expected the portal domain, e.g. "example.bitrix24.com", with a token',
+    );
+  }
+  if (options.oauth) return oauthAuth(options.portal, options.oauth, allowHttp, fetchImpl);
+  if (!options.accessToken) throw new B24ValidationError('accessToken', 'expected a non-empty access token');
+  return tokenAuth(options.portal, options.accessToken, allowHttp);
+}
+
+/**
+ * Create a client from a webhook URL, a portal plus access token, or OAuth credentials.
+ *
+ * @example
+ * const b24 = createClient({ webhookUrl: process.env.B24_WEBHOOK_URL });
+ * const { result: id } = await b24.notify.personal({ userId: 5, message: 'Invoice paid' });
+ */
+export function createClient(options: ClientOptions): Client {
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const auth = resolveAuth(options, fetchImpl);
+  const clock = options.clock ?? systemClock;
+  const timeout = options.timeout ?? 60_000;
+  if (!(timeout > 0)) throw new B24ValidationError('timeout', 'expected a positive number of milliseconds');
+  const policy: RetryPolicy =
+    options.retry === false ? { ...DEFAULT_RETRY, limit: 0 } : { ...DEFAULT_RETRY, ...options.retry };
+  const pacer = options.pacing === false ? undefined : new Pacer(options.pacing ?? {}, clock);
+
+  async function call<T>(
+    method: string,
+    params: Record<string, unknown> = {},
+    callOptions: CallOptions = {},
+  ): Promise<Answer<T>> {
+    const idempotent = callOptions.idempotent ?? isIdempotent(method, params);
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      await pacer?.acquire(method, callOptions.signal);
+      const creds = await auth.credentials();
+      try {
+        const answer = await send<T>({
+          url: auth.url(method),
+          method,
+          host: auth.host,
+          body: { ...params, ...creds.body },
+          timeout: callOptions.timeout ?? timeout,
+          ...(callOptions.signal ? { signal: callOptions.signal } : {}),
+          fetch: fetchImpl,
+        });
+        pacer?.observe(method, answer.time);
+        return answer;
+      } catch (err) {
+        if (!(err instanceof B24Error)) throw err;
+        // An expired token was refused before the method ran: renew once, then repeat.
+        if (err instanceof B24AuthError && err.code === 'expired_token' && !refreshed) {
+          refreshed = true;
+          if (await auth.refresh(creds.used, callOptions.signal)) {
+            attempt--;
+            continue;
+          }
+        }
+        if (err instanceof B24RateLimitError && err.code === 'QUERY_LIMIT_EXCEEDED') pacer?.saturate();
+        const limitError =
+          err instanceof B24RateLimitError && err.code === 'OPERATION_TIME_LIMIT' && err.retryAt === undefined
+            ? new B24RateLimitError({
+                code: err.code,
+                description: err.description,
+                status: err.status,
+                method,
+                host: auth.host,
+                ...(pacer?.resetAt(method) ? { retryAt: pacer.resetAt(method) } : {}),
+              })
+            : err;
+        const delay = retryDelay(limitError, policy, {
+          attempt,
+          idempotent,
+          now: clock.now(),
+          slotMs: pacer?.slotMs ?? 500,
+          random: Math.random,
+        });
+        if (delay === undefined) throw limitError;
+        await clock.sleep(delay, callOptions.signal);
+      }
+    }
+  }
+
+  return {
+    get host() {
+      return auth.host;
+    },
+    notify: createNotify(call, {
+      attachMaxLength: options.attachMaxLength ?? 60_000,
+      ...(options.clientId ? { clientId: options.clientId } : {}),
+    }),
+    call,
+    async batch(commands, batchOptions = {}) {
+      const { params, idempotent } = buildBatch(commands, batchOptions.halt ?? false);
+      const answer = await call<unknown>('batch', params, { idempotent, ...batchOptions });
+      return parseBatch(answer, auth.host);
+    },
+  };
+}

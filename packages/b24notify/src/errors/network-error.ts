@@ -1,0 +1,25 @@
+import { B24Error, where, type Delivery } from './b24-error.js';
+
+/**
+ * The request failed below HTTP: the connection was refused or reset, the name did not
+ * resolve, TLS failed, or the answer was cut off or not JSON. `delivery` tells whether the
+ * portal may have applied it: a refused connection certainly not, a reset mid-answer maybe.
+ */
+export class B24NetworkError extends B24Error {
+  override name = 'B24NetworkError';
+  /** The system error code when there is one (`ECONNREFUSED`, `ECONNRESET`, …). */
+  readonly code: string | undefined;
+
+  constructor(
+    reason: string,
+    options: { code?: string; method?: string; host?: string; delivery: Delivery; cause?: unknown },
+  ) {
+    super(`${reason}${where(options.method, options.host)}`, options);
+    this.code = options.code;
+  }
+}
+
+/** True when `error` is a {@link B24NetworkError}. */
+export function isB24NetworkError(error: unknown): error is B24NetworkError {
+  return error instanceof B24NetworkError;
+}
