@@ -1,38 +1,30 @@
 // The main job on the embedded emulator: start a local portal, send a personal notification
-// with a picture and a file block (as OPI's CreatePersonalNotification example does), print
-// Bitrix24's answer, and say where to look at it.
+// with a picture and a file block exactly as OPI's CreatePersonalNotification example does
+// (through b24notify's OPI layer), print Bitrix24's answer, and say where to look at it.
 import { startEmulator } from '@b24notify/emulator';
+import { CreatePersonalNotification, GetFileBlock, GetPictureBlock } from 'b24notify/opi';
 
 const keep = process.stdout.isTTY && !process.argv.includes('--exit');
+// A fixed port is friendlier to look at; when it is taken, any free one will do.
 const emu = await startEmulator({ port: keep ? 24024 : 0 }).catch(() => startEmulator());
 
-const attach = [
-  {
-    IMAGE: {
-      NAME: 'Image1',
-      LINK: 'https://raw.githubusercontent.com/Bayselonarrend/OpenIntegrations/main/service/test_data/picture.jpg',
-    },
-  },
-  {
-    FILE: {
-      NAME: 'File1.docx',
-      LINK: 'https://github.com/Bayselonarrend/OpenIntegrations/raw/main/service/test_data/document.docx',
-    },
-  },
-];
-const response = await fetch(`${emu.webhookUrl}im.notify.personal.add`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ USER_ID: 1, MESSAGE: 'Message text', ATTACH: attach }),
-});
-const answer = await response.json();
+const UserID = 1;
+const URL = emu.webhookUrl;
+const Text = 'Message text';
+const Image =
+  'https://raw.githubusercontent.com/Bayselonarrend/OpenIntegrations/main/service/test_data/picture.jpg';
+const File = 'https://github.com/Bayselonarrend/OpenIntegrations/raw/main/service/test_data/document.docx';
+
+const Attachments = [GetPictureBlock('Image1', Image), GetFileBlock('File1.docx', File)];
+const Result = await CreatePersonalNotification(URL, UserID, Text, '', Attachments);
 
 console.log('Result');
-console.log(JSON.stringify(answer, null, 2));
+console.log(JSON.stringify(Result, null, 2));
 console.log();
-if (typeof answer.result === 'number') {
-  console.log(`Notification ${answer.result} is stored in the emulator. See it at:`);
-  console.log(`  ${emu.url}/_emulator/api/notifications/${answer.result}`);
+if (typeof Result.result === 'number') {
+  console.log(`Notification ${Result.result} is stored in the emulator. Look at it:`);
+  console.log(`  ${emu.url}/_emulator/api/notifications/${Result.result}`);
+  console.log(`  ${emu.url}/_emulator/api/notifications?user=${UserID}`);
 } else {
   console.log('The portal refused the notification: see "error" above.');
   process.exitCode = 1;
