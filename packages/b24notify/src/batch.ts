@@ -35,6 +35,13 @@ export function buildBatch(
   commands: BatchCommands,
   halt: boolean,
 ): { params: Record<string, unknown>; idempotent: boolean } {
+  if (commands === null || typeof commands !== 'object') {
+    throw new B24ValidationError(
+      'commands',
+      'expected a map or a list of [method, params] commands',
+      'batch',
+    );
+  }
   const entries: [string, BatchCommand][] = Array.isArray(commands)
     ? (commands as readonly BatchCommand[]).map((c, i) => [String(i), c])
     : Object.entries(commands as Record<string, BatchCommand>);
@@ -50,7 +57,7 @@ export function buildBatch(
   const cmd: Record<string, string> = {};
   let idempotent = true;
   for (const [key, command] of entries) {
-    const [method, params = {}] = command;
+    const [method, params = {}] = Array.isArray(command) ? command : [];
     if (typeof method !== 'string' || !/^[a-z0-9_.]+$/i.test(method)) {
       throw new B24ValidationError(
         `commands.${key}`,
@@ -61,18 +68,31 @@ export function buildBatch(
     if (method.toLowerCase() === 'batch') {
       throw new B24ValidationError(`commands.${key}`, 'a batch cannot contain another batch', 'batch');
     }
-    const query = toQuery(params);
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+      throw new B24ValidationError(`commands.${key}`, 'expected the parameters as an object', 'batch');
+    }
+    let query: string;
+    try {
+      query = toQuery(params);
+    } catch (err) {
+      // Too deep to encode: bad input, reported like any other before anything is sent.
+      if (!(err instanceof RangeError)) throw err;
+      throw new B24ValidationError(`commands.${key}`, err.message, 'batch');
+    }
     cmd[key] = query ? `${method}?${query}` : method;
     idempotent &&= isIdempotent(method, params);
   }
   return { params: { halt: halt ? 1 : 0, cmd }, idempotent };
 }
 
+/**
+ * One of the answer's maps. PHP's `json_encode` writes a map keyed exactly 0, 1, … as a JSON
+ * list: an empty map as `[]`, and the results of a list-form batch (or its errors, when the
+ * first commands failed) as an array whose positions are the keys.
+ */
 function record(value: unknown): Record<string, unknown> {
-  // PHP writes an empty map as `[]`.
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  if (Array.isArray(value)) return Object.fromEntries(value.map((v: unknown, i) => [String(i), v]));
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
 }
 
 /** Split a batch answer by key, turning each command's error into its error class. */

@@ -78,6 +78,24 @@ export interface Client {
   batch(commands: BatchCommands, options?: CallOptions & { halt?: boolean }): Promise<BatchResult>;
 }
 
+/**
+ * The longest timeout a timer holds (2^31 − 1 ms, about 24.8 days). A longer one does not wait
+ * forever: Node fires it after 1 ms, so every call would time out at once.
+ */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A timeout as AbortSignal.timeout takes it (whole milliseconds), or a validation error. */
+function checkTimeout(value: unknown, method?: string): number {
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_TIMEOUT_MS) {
+    throw new B24ValidationError(
+      'timeout',
+      `expected a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${String(value)}`,
+      method,
+    );
+  }
+  return Math.ceil(value);
+}
+
 function resolveAuth(options: ClientOptions, fetchImpl: typeof fetch): Auth {
   const allowHttp = options.allowHttp === true;
   const given = [
@@ -114,8 +132,7 @@ export function createClient(options: ClientOptions): Client {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const auth = resolveAuth(options, fetchImpl);
   const clock = options.clock ?? systemClock;
-  const timeout = options.timeout ?? 60_000;
-  if (!(timeout > 0)) throw new B24ValidationError('timeout', 'expected a positive number of milliseconds');
+  const timeout = checkTimeout(options.timeout ?? 60_000);
   const policy: RetryPolicy =
     options.retry === false ? { ...DEFAULT_RETRY, limit: 0 } : { ...DEFAULT_RETRY, ...options.retry };
   const pacer = options.pacing === false ? undefined : new Pacer(options.pacing ?? {}, clock);
@@ -125,24 +142,32 @@ export function createClient(options: ClientOptions): Client {
     params: Record<string, unknown> = {},
     callOptions: CallOptions = {},
   ): Promise<Answer<T>> {
+    const callTimeout =
+      callOptions.timeout === undefined ? timeout : checkTimeout(callOptions.timeout, method);
     const idempotent = callOptions.idempotent ?? isIdempotent(method, params);
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      await pacer?.acquire(method, callOptions.signal);
+      // Credentials first: a refresh that fails must not hold a slot in the bucket.
       const creds = await auth.credentials();
+      await pacer?.acquire(method, callOptions.signal);
       try {
         const answer = await send<T>({
           url: auth.url(method),
           method,
           host: auth.host,
           body: { ...params, ...creds.body },
-          timeout: callOptions.timeout ?? timeout,
+          timeout: callTimeout,
           ...(callOptions.signal ? { signal: callOptions.signal } : {}),
           fetch: fetchImpl,
+          secrets: auth.secrets(),
         });
         pacer?.observe(method, answer.time);
         return answer;
       } catch (err) {
+        // Every acquired slot is ended once: a refused-for-limits call tells the pacer the
+        // portal's bucket is full; any other failure lets its slot start draining.
+        if (err instanceof B24RateLimitError && err.code === 'QUERY_LIMIT_EXCEEDED') pacer?.saturate(method);
+        else pacer?.settle(method);
         if (!(err instanceof B24Error)) throw err;
         // An expired token was refused before the method ran: renew once, then repeat.
         if (err instanceof B24AuthError && err.code === 'expired_token' && !refreshed) {
@@ -152,7 +177,6 @@ export function createClient(options: ClientOptions): Client {
             continue;
           }
         }
-        if (err instanceof B24RateLimitError && err.code === 'QUERY_LIMIT_EXCEEDED') pacer?.saturate();
         const limitError =
           err instanceof B24RateLimitError && err.code === 'OPERATION_TIME_LIMIT' && err.retryAt === undefined
             ? new B24RateLimitError({
@@ -187,8 +211,12 @@ export function createClient(options: ClientOptions): Client {
     }),
     call,
     async batch(commands, batchOptions = {}) {
-      const { params, idempotent } = buildBatch(commands, batchOptions.halt ?? false);
-      const answer = await call<unknown>('batch', params, { idempotent, ...batchOptions });
+      const { halt, ...callOptions } = batchOptions;
+      const { params, idempotent } = buildBatch(commands, halt ?? false);
+      const answer = await call<unknown>('batch', params, {
+        ...callOptions,
+        idempotent: callOptions.idempotent ?? idempotent,
+      });
       return parseBatch(answer, auth.host);
     },
   };

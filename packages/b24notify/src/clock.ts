@@ -10,21 +10,34 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The longest delay one timer holds; Node fires a longer one after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep(ms, signal) {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
-    if (ms <= 0) return Promise.resolve();
+    if (!(ms > 0)) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(signal?.reason as Error);
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+      // A wait past the timer's range (a long rate-limit wait under a generous policy) is
+      // taken in steps rather than cut to 1 ms.
+      const wait = (left: number): void => {
+        timer = setTimeout(
+          () => {
+            if (left > MAX_TIMER_MS) return wait(left - MAX_TIMER_MS);
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.min(left, MAX_TIMER_MS),
+        );
+      };
+      wait(ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },

@@ -9,8 +9,14 @@ import { createClient, type Client, type ClientOptions } from './client.js';
 import { B24ApiError } from './errors/api-error.js';
 import { B24Error } from './errors/b24-error.js';
 import { B24TimeoutError } from './errors/timeout-error.js';
+import { B24ValidationError } from './errors/validation-error.js';
 
-/** What OPI returns: Bitrix24's parsed answer as it came, errors included. */
+/**
+ * What OPI returns: Bitrix24's parsed answer as it came, errors included. A failure with no
+ * answer from the portal comes back in the same shape: `TIMEOUT` (no answer in time; it may
+ * have been applied), `NETWORK_ERROR` (the request or its answer was lost), `VALIDATION_ERROR`
+ * (the URL or the options were unusable; nothing was sent) or `UNEXPECTED_ERROR`.
+ */
 export type OpiAnswer =
   { result: unknown; time?: unknown; [key: string]: unknown } | { error: string; error_description: string };
 
@@ -49,24 +55,28 @@ export interface Opi {
 }
 
 /**
- * OPI's URL rule: with a token, URL is the portal's domain, stripped of `http://`, `https://`
- * and `www.`, and called over https. An explicit `http://` to a loopback host is kept, so the
- * emulator can be used without TLS.
+ * OPI's URL rule: `http://`, `https://` and `www.` are stripped and the call goes over https,
+ * whether URL is a webhook or (with a token) the portal's domain. An explicit `http://` to a
+ * loopback host is kept, so the emulator can be used without TLS.
  */
-function portalOf(url: string): string {
+function httpsUrl(url: string): string {
   const trimmed = url.trim();
   const m = /^http:\/\/([^/]+)/i.exec(trimmed);
-  if (m && isLoopback((m[1] as string).replace(/:\d+$/, ''))) return `http://${m[1]}`;
-  return trimmed
-    .replace(/^https?:\/\//i, '')
-    .replace(/^www\./i, '')
-    .replace(/\/.*$/, '');
+  if (m && isLoopback((m[1] as string).replace(/:\d+$/, ''))) return trimmed;
+  return `https://${trimmed.replace(/^https?:\/\//i, '').replace(/^www\./i, '')}`;
+}
+
+/** The portal part of a URL given with a token: OPI takes only the domain from it. */
+function portalOf(url: string): string {
+  return /^https?:\/\/[^/]*/i.exec(httpsUrl(url))?.[0] ?? url;
 }
 
 /** An error as OPI hands it over: data with Bitrix24's shape, never thrown. */
 function asAnswer(err: unknown): OpiAnswer {
   if (err instanceof B24ApiError) return { error: err.code, error_description: err.description };
   if (err instanceof B24TimeoutError) return { error: 'TIMEOUT', error_description: err.message };
+  // Not the network's fault: a bad URL or option is the caller's to fix, and nothing was sent.
+  if (err instanceof B24ValidationError) return { error: 'VALIDATION_ERROR', error_description: err.message };
   if (err instanceof B24Error) return { error: 'NETWORK_ERROR', error_description: err.message };
   return { error: 'UNEXPECTED_ERROR', error_description: err instanceof Error ? err.message : String(err) };
 }
@@ -90,7 +100,7 @@ export function createOpi(options: OpiOptions = {}): Opi {
     if (!client) {
       client = token
         ? createClient({ ...options, portal: portalOf(url), accessToken: token })
-        : createClient({ ...options, webhookUrl: url });
+        : createClient({ ...options, webhookUrl: httpsUrl(url) });
       clients.set(key, client);
     }
     return client;

@@ -8,7 +8,11 @@ export function toQuery(params: Record<string, unknown>): string {
   const add = (key: string, value: unknown, depth: number): void => {
     if (value === undefined || value === null) return;
     if (depth > 32) throw new RangeError(`${key}: nested too deeply to encode`);
-    if (Array.isArray(value)) {
+    if (typeof value === 'object' && Object.keys(value).length === 0) {
+      // http_build_query would drop it, but `{ DELIMITER: {} }` is a whole ATTACH block and
+      // dropping the key drops the block. An empty value keeps it; the portal reads it as empty.
+      parts.push(`${encodeKey(key)}=`);
+    } else if (Array.isArray(value)) {
       value.forEach((v, i) => add(`${key}[${i}]`, v, depth + 1));
     } else if (typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) add(`${key}[${k}]`, v, depth + 1);

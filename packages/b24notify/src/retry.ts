@@ -1,8 +1,23 @@
 import { B24ApiError } from './errors/api-error.js';
 import { B24AuthError } from './errors/auth-error.js';
 import type { B24Error } from './errors/b24-error.js';
+import { B24NetworkError } from './errors/network-error.js';
 import { B24RateLimitError } from './errors/rate-limit-error.js';
 import { B24ValidationError } from './errors/validation-error.js';
+
+/** System errors of a connection that failed before carrying the request, and may work next time. */
+const TRANSIENT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 /** Retry policy: data, so a caller can read it, change a number, or replace the decision. */
 export interface RetryPolicy {
@@ -14,7 +29,8 @@ export interface RetryPolicy {
   maxDelay: number;
   /**
    * Longest wait for a rate limit to lift (OPERATION_TIME_LIMIT until `operating_reset_at`)
-   * before giving up with the error. @default 600000 (the operating window, ten minutes)
+   * before giving up with the error. @default 660000 (the ten-minute operating window, plus
+   * a minute for the difference between the portal's clock and ours)
    */
   maxLimitWait: number;
   /** Randomize back-offs (full jitter) so many clients do not retry in step. @default true */
@@ -32,7 +48,7 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
   limit: 4,
   delay: 500,
   maxDelay: 30_000,
-  maxLimitWait: 600_000,
+  maxLimitWait: 660_000,
   jitter: true,
 });
 
@@ -51,16 +67,18 @@ export interface RetryContext {
 function backoff(policy: RetryPolicy, ctx: RetryContext, floor = 0): number {
   const exp = Math.min(policy.maxDelay, policy.delay * 2 ** (ctx.attempt - 1));
   if (!policy.jitter) return Math.max(floor, exp);
-  // Full jitter, but never sooner than the limit demands.
-  return floor + ctx.random() * Math.max(exp, floor * 0.5);
+  // Full jitter, but never sooner than the limit demands, nor (the floor aside) longer than maxDelay.
+  return Math.min(Math.max(policy.maxDelay, floor), floor + ctx.random() * Math.max(exp, floor * 0.5));
 }
 
 /**
  * Decide whether to retry a failed call, and after how long. Checks, in order:
  * 1. the retry limit;
  * 2. bad input and refused credentials never retry (a refresh is handled before this);
- * 3. rate limits always retry, after the wait the limit demands — they were not applied;
- * 4. failures that certainly did not reach the portal (connection refused) retry;
+ * 3. rate limits retry after the wait the limit demands — they were not applied — except
+ *    OVERLOAD_LIMIT, a block set by hand that no wait lifts;
+ * 4. failures that certainly did not reach the portal retry when the connection may come up
+ *    again (refused, DNS, unreachable), not for redirects, HTML pages or bad certificates;
  * 5. failures that may have been applied (timeout, reset, 500) retry only when the call is
  *    idempotent — an untagged notification is never sent twice;
  * 6. other error answers (the portal decided) do not retry.
@@ -85,7 +103,12 @@ export function retryDelay(error: B24Error, policy: RetryPolicy, ctx: RetryConte
     } else delay = backoff(policy, ctx, ctx.slotMs);
   } else if (error.delivery === 'not-delivered' && !(error instanceof B24ApiError)) {
     safe = true;
-    delay = backoff(policy, ctx);
+    // Only a connection that may come up again is worth waiting for: a redirect, an HTML
+    // error page or a bad certificate will be the same on the next try.
+    delay =
+      error instanceof B24NetworkError && error.code && TRANSIENT.has(error.code)
+        ? backoff(policy, ctx)
+        : undefined;
   } else if (error.delivery === 'unknown') {
     safe = ctx.idempotent;
     delay = safe ? backoff(policy, ctx) : undefined;

@@ -2,6 +2,7 @@ import type { Delivery } from './errors/b24-error.js';
 import { errorFromAnswer } from './errors/from-answer.js';
 import { B24NetworkError } from './errors/network-error.js';
 import { B24TimeoutError } from './errors/timeout-error.js';
+import { B24ValidationError } from './errors/validation-error.js';
 import type { Answer, TimeBlock } from './time.js';
 
 /**
@@ -22,6 +23,8 @@ const NEVER_SENT = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  // https:// to a server that speaks plain http: the handshake failed before the request.
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
 /** Find the system error code under fetch's generic "fetch failed". */
@@ -35,6 +38,89 @@ function systemCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Secrets shorter than this are not masked: masking a few common letters would garble text. */
+const MIN_SECRET_LENGTH = 4;
+/** How deep {@link scrubSecrets} looks into a cause; fetch errors nest three or four levels. */
+const SCRUB_DEPTH = 6;
+
+/** `read()`, or undefined when it throws (a getter or a `toString` of someone else's object). */
+function attempt(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `value` or anything it holds (messages, stacks, URLs, own fields) quotes a secret. */
+function mentions(value: unknown, secrets: readonly string[], depth: number, seen: Set<object>): boolean {
+  if (typeof value === 'string') return secrets.some((s) => value.includes(s));
+  if (value === null || typeof value !== 'object' || depth > SCRUB_DEPTH || seen.has(value)) return false;
+  seen.add(value);
+  // URL and Request objects keep their address behind getters that an own-key walk misses.
+  const text = attempt(() => String(value));
+  if (typeof text === 'string' && !text.startsWith('[object ') && mentions(text, secrets, depth, seen)) {
+    return true;
+  }
+  if (
+    mentions(
+      attempt(() => Reflect.get(value, 'url')),
+      secrets,
+      depth,
+      seen,
+    )
+  )
+    return true;
+  return Reflect.ownKeys(value).some((key) =>
+    mentions(
+      attempt(() => Reflect.get(value, key)),
+      secrets,
+      depth + 1,
+      seen,
+    ),
+  );
+}
+
+/**
+ * `cause` with every secret masked, for errors that quote a request: node-fetch, for one, puts
+ * the whole URL (a webhook's code) in its message, and `util.inspect` prints every cause. A
+ * cause that quotes nothing is kept as it is; one that does is replaced by a plain copy with
+ * its name, code, message and stack masked (other fields dropped: they could hold more).
+ */
+export function scrubSecrets(cause: unknown, secrets: readonly string[], depth = 0): unknown {
+  const live = secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
+  if (live.length === 0 || !mentions(cause, live, 0, new Set())) return cause;
+  const mask = (text: string): string => live.reduce((t, s) => t.split(s).join('***'), text);
+  if (typeof cause === 'string') return mask(cause);
+  if (!(cause instanceof Error) || depth >= SCRUB_DEPTH) return '[a cause that quoted a secret]';
+  const inner: unknown = cause.cause;
+  const copy = new Error(
+    mask(cause.message),
+    inner === undefined ? undefined : { cause: scrubSecrets(inner, live, depth + 1) },
+  );
+  copy.name = cause.name;
+  copy.stack = mask(cause.stack ?? '');
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') {
+    Object.assign(copy, { code: typeof code === 'string' ? mask(code) : code });
+  }
+  return copy;
+}
+
+/**
+ * Where a redirect points, as scheme and host only: the path of a webhook URL holds its code.
+ * Phrased as advice, since the portal's address in the client's options is what must change.
+ */
+function redirectTarget(res: Response, from: string): string {
+  const location = res.headers.get('location');
+  if (!location) return '';
+  try {
+    return ` to ${new URL(location, from).origin}: use that address in the client's options`;
+  } catch {
+    return '';
+  }
+}
+
 /** One request as the transport sends it. */
 export interface TransportRequest {
   url: string;
@@ -44,6 +130,8 @@ export interface TransportRequest {
   timeout: number;
   signal?: AbortSignal;
   fetch: typeof fetch;
+  /** The credentials this request carries, masked in any cause an error keeps. */
+  secrets?: readonly string[];
 }
 
 interface RawAnswer {
@@ -66,26 +154,48 @@ export async function send<T>(req: TransportRequest): Promise<Answer<T>> {
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   const failed = (err: unknown, fallback: string, delivery?: Delivery): never => {
     if (req.signal?.aborted) throw req.signal.reason;
-    if (timeout.aborted) throw new B24TimeoutError(req.timeout, { ...ctx, cause: err });
-    const code = systemCode(err);
+    const cause = scrubSecrets(err, req.secrets ?? []);
+    if (timeout.aborted) throw new B24TimeoutError(req.timeout, { ...ctx, cause });
+    const code = systemCode(cause);
     throw new B24NetworkError(code ? `${fallback} (${code})` : fallback, {
       ...ctx,
       ...(code ? { code } : {}),
       delivery: delivery ?? (code && NEVER_SENT.has(code) ? 'not-delivered' : 'unknown'),
-      cause: err,
+      cause,
     });
   };
+
+  // Serialized before sending: a BigInt or a cycle is the caller's mistake and nothing left,
+  // not a network failure of unknown delivery.
+  let payload: string;
+  try {
+    payload = JSON.stringify(req.body);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new B24ValidationError('params', `cannot be sent as JSON: ${why}`, req.method);
+  }
 
   let res: Response;
   try {
     res = await req.fetch(req.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(req.body),
+      body: payload,
+      // Following a redirect would re-send the credentials (the token in a 307/308 body, the
+      // webhook code in the path) wherever it points, possibly over plain http.
+      redirect: 'manual',
       signal,
     });
   } catch (err) {
     return failed(err, 'The request failed');
+  }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new B24NetworkError(`The portal redirected (HTTP ${res.status})${redirectTarget(res, req.url)}`, {
+      ...ctx,
+      // A web server's redirect comes before Bitrix24 runs anything.
+      delivery: 'not-delivered',
+    });
   }
   let text: string;
   try {

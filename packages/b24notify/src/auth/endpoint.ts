@@ -29,6 +29,9 @@ export function checkScheme(url: URL, field: string, allowHttp: boolean): void {
  * explicit `http://` is kept (subject to {@link checkScheme}).
  */
 export function portalBase(portal: string, field: string, allowHttp: boolean): URL {
+  if (typeof portal !== 'string') {
+    throw new B24ValidationError(field, 'expected a string like "example.bitrix24.com"');
+  }
   const trimmed = portal.trim();
   if (trimmed === '')
     throw new B24ValidationError(field, 'expected the portal domain, e.g. "example.bitrix24.com"');

@@ -1,6 +1,8 @@
+import { B24AuthError } from '../errors/auth-error.js';
 import { errorFromAnswer } from '../errors/from-answer.js';
 import { B24NetworkError } from '../errors/network-error.js';
 import { B24ValidationError } from '../errors/validation-error.js';
+import { scrubSecrets } from '../transport.js';
 import { checkScheme, portalBase } from './endpoint.js';
 import type { Auth, OAuthTokens } from './types.js';
 
@@ -84,6 +86,8 @@ export function oauthAuth(
   let access = options.accessToken;
   let refreshToken = options.refreshToken;
   let inFlight: Promise<boolean> | undefined;
+  // The authorization server's last refusal and the refresh token it refused.
+  let refusal: { refreshToken: string; error: unknown } | undefined;
 
   async function renew(): Promise<boolean> {
     // POST with a form body keeps the secret out of access logs, as current SDKs do.
@@ -107,7 +111,7 @@ export function oauthAuth(
         method: 'oauth/token',
         host: tokenUrl.host,
         delivery: 'not-delivered',
-        cause: err,
+        cause: scrubSecrets(err, [access, refreshToken, options.clientSecret]),
       });
     }
     let answer: TokenAnswer;
@@ -118,7 +122,7 @@ export function oauthAuth(
         method: 'oauth/token',
         host: tokenUrl.host,
         delivery: 'not-delivered',
-        cause: err,
+        cause: scrubSecrets(err, [access, refreshToken, options.clientSecret]),
       });
     }
     if (typeof answer.error === 'string' || typeof answer.access_token !== 'string') {
@@ -142,6 +146,10 @@ export function oauthAuth(
       try {
         const endpoint = new URL(answer.client_endpoint);
         checkScheme(endpoint, 'client_endpoint', allowHttp);
+        // Method names are appended to the base, so it must end in a slash.
+        if (!endpoint.pathname.endsWith('/')) endpoint.pathname += '/';
+        endpoint.search = '';
+        endpoint.hash = '';
         base = endpoint;
       } catch {
         // An endpoint we cannot use is ignored: the configured portal still answers.
@@ -157,12 +165,21 @@ export function oauthAuth(
     },
     url: (method) => `${base.href}${method}`,
     credentials: () => Promise.resolve({ body: { auth: access }, used: access }),
+    secrets: () => [access, refreshToken, options.clientSecret],
     refresh(used, signal) {
       // Someone already renewed the token this call used: just retry with the new one.
       if (used !== access) return Promise.resolve(true);
-      inFlight ??= renew().finally(() => {
-        inFlight = undefined;
-      });
+      // A refused refresh token stays refused: calls whose 401 arrives after the refusal get it
+      // too, instead of each asking the server again (50 calls, 50 doomed requests).
+      if (refusal?.refreshToken === refreshToken) return Promise.reject(refusal.error as Error);
+      inFlight ??= renew()
+        .catch((err: unknown) => {
+          if (err instanceof B24AuthError) refusal = { refreshToken, error: err };
+          throw err;
+        })
+        .finally(() => {
+          inFlight = undefined;
+        });
       return raceAbort(inFlight, signal);
     },
   };

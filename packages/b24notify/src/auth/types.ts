@@ -19,6 +19,11 @@ export interface Auth {
    * credential used, so a refresh can tell whether someone else already renewed it.
    */
   credentials(): Promise<{ body: Record<string, string>; used: string }>;
+  /**
+   * The secrets in use (webhook code, tokens, client secret), for masking in anything an error
+   * keeps from a lower layer.
+   */
+  secrets(): string[];
   /** Renew after `expired_token`; resolves false when this auth cannot refresh. */
   refresh(used: string, signal?: AbortSignal): Promise<boolean>;
 }

@@ -31,8 +31,11 @@ export class B24ApiError extends B24Error {
     const info = errorCodeInfo(details.code);
     const text = details.description || info?.description || 'no description';
     super(`${details.code}: ${text}${where(details.method, details.host)}`, {
-      // An error answer means the portal decided; only server errors may have applied it.
-      delivery: details.delivery ?? (info?.applied || details.status >= 500 ? 'unknown' : 'not-delivered'),
+      // An error answer means the portal decided; only server errors may have applied it. A
+      // documented code says which it is (a legacy portal answers PORTAL_DELETED with 500, yet
+      // nothing ran); an unknown one is judged by its status.
+      delivery:
+        details.delivery ?? ((info ? info.applied : details.status >= 500) ? 'unknown' : 'not-delivered'),
       ...(details.method ? { method: details.method } : {}),
       ...(details.host ? { host: details.host } : {}),
     });

@@ -187,6 +187,12 @@ export const ERROR_CODES = {
     'Pass the value of the chosen button.',
   ),
   // The OAuth server.
+  invalid_request: code(
+    [400],
+    'auth',
+    'Invalid request',
+    'The token request lacks a parameter: check the client id, secret and refresh token.',
+  ),
   invalid_grant: code(
     [400],
     'auth',

@@ -33,3 +33,13 @@ export function yn(value: boolean): 'Y' | 'N' {
 export function defined(params: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
 }
+
+/** The page size of im.notify.get and im.notify.history.search: the portal caps it at 50. */
+export function limit(value: unknown, method: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 50) {
+    // The portal would clamp it silently; a caller asking for 100 expects 100.
+    throw new B24ValidationError('limit', `expected 1 to 50, got ${JSON.stringify(value)}`, method);
+  }
+  return value;
+}

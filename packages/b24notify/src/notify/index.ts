@@ -1,8 +1,9 @@
+import type { Attach } from '../attach/types.js';
 import { validateAttach } from '../attach/validate.js';
 import type { CallOptions } from '../client.js';
 import { B24ValidationError } from '../errors/validation-error.js';
 import type { Answer } from '../time.js';
-import { defined, nonEmpty, optional, positiveId, yn } from './checks.js';
+import { defined, limit, nonEmpty, optional, positiveId, yn } from './checks.js';
 import type {
   CallFn,
   DeleteParams,
@@ -51,13 +52,23 @@ export interface Notify {
   schema(options?: CallOptions): Promise<Answer<Record<string, SchemaModule>>>;
 }
 
+/** The attachment, checked; its errors name the method, like every other bad parameter. */
+function checkedAttach(value: unknown, settings: NotifySettings, method: string): Attach {
+  try {
+    return validateAttach(value, { maxLength: settings.attachMaxLength, field: 'attach' });
+  } catch (err) {
+    if (!(err instanceof B24ValidationError) || err.method !== undefined) throw err;
+    throw new B24ValidationError(err.field, err.message.slice(err.field.length + 2), method);
+  }
+}
+
 function sendParams(method: string, p: SendParams, settings: NotifySettings): Record<string, unknown> {
   if (p === null || typeof p !== 'object')
     throw new B24ValidationError('params', 'expected { userId, message, ... }', method);
   const attach =
     p.attach === undefined || p.attach === null || p.attach === ''
       ? undefined
-      : validateAttach(p.attach, { maxLength: settings.attachMaxLength, field: 'attach' });
+      : checkedAttach(p.attach, settings, method);
   return defined({
     USER_ID: positiveId(p.userId, 'userId', method),
     MESSAGE: nonEmpty(p.message, 'message', method),
@@ -69,29 +80,36 @@ function sendParams(method: string, p: SendParams, settings: NotifySettings): Re
   });
 }
 
-/** Build the notification methods over a client's call function. */
+/**
+ * Build the notification methods over a client's call function. Every method is async, so bad
+ * input arrives as a rejected promise like any other failure, never as a synchronous throw that
+ * a caller's `.catch()` would miss.
+ */
 export function createNotify(call: CallFn, settings: NotifySettings): Notify {
   return {
-    personal: (p, o) => call('im.notify.personal.add', sendParams('im.notify.personal.add', p, settings), o),
-    system: (p, o) => call('im.notify.system.add', sendParams('im.notify.system.add', p, settings), o),
-    delete(p, o) {
+    personal: async (p, o) =>
+      call('im.notify.personal.add', sendParams('im.notify.personal.add', p, settings), o),
+    system: async (p, o) => call('im.notify.system.add', sendParams('im.notify.system.add', p, settings), o),
+    async delete(p, o) {
       const method = 'im.notify.delete';
-      const given = [p?.id, p?.tag, p?.subTag].filter((v) => v !== undefined && v !== '');
-      if (given.length !== 1)
+      // One test for "given", used both to count and to pick, so that `{ tag: '', subTag: 'x' }`
+      // deletes by sub-tag instead of failing on the empty tag.
+      const given = (v: unknown): boolean => v !== undefined && v !== '';
+      const named = [given(p?.id), given(p?.tag), given(p?.subTag)].filter(Boolean).length;
+      if (named !== 1)
         throw new B24ValidationError('params', 'pass exactly one of id, tag or subTag', method);
-      const params =
-        p.id !== undefined
-          ? { ID: positiveId(p.id, 'id', method) }
-          : p.tag !== undefined
-            ? { TAG: nonEmpty(p.tag, 'tag', method) }
-            : { SUB_TAG: nonEmpty(p.subTag, 'subTag', method) };
+      const params = given(p.id)
+        ? { ID: positiveId(p.id, 'id', method) }
+        : given(p.tag)
+          ? { TAG: nonEmpty(p.tag, 'tag', method) }
+          : { SUB_TAG: nonEmpty(p.subTag, 'subTag', method) };
       return call(
         method,
         defined({ ...params, CLIENT_ID: optional(p.clientId, 'clientId', method) ?? settings.clientId }),
         o,
       );
     },
-    read(p, o) {
+    async read(p, o) {
       const method = 'im.notify.read';
       if (typeof p?.id !== 'number' || !Number.isInteger(p.id) || p.id < 0) {
         throw new B24ValidationError('id', `expected an integer >= 0, got ${JSON.stringify(p?.id)}`, method);
@@ -102,7 +120,7 @@ export function createNotify(call: CallFn, settings: NotifySettings): Notify {
         o,
       );
     },
-    readList(p, o) {
+    async readList(p, o) {
       const method = 'im.notify.read.list';
       if (!Array.isArray(p?.ids) || p.ids.length === 0) {
         throw new B24ValidationError('ids', 'expected a non-empty list of notification ids', method);
@@ -110,67 +128,87 @@ export function createNotify(call: CallFn, settings: NotifySettings): Notify {
       const ids = p.ids.map((id, i) => positiveId(id, `ids[${i}]`, method));
       return call(method, { IDS: ids, ACTION: yn(p.read ?? true) }, o);
     },
-    readAll: (o) => call('im.notify.read.all', {}, o),
-    get(p = {}, o) {
+    readAll: async (o) => call('im.notify.read.all', {}, o),
+    async get(p = {}, o) {
       const method = 'im.notify.get';
-      if ((p.lastId === undefined) !== (p.lastType === undefined)) {
+      // Name the missing half of the pair: that is the field to fix.
+      if (p.lastId !== undefined && p.lastType === undefined) {
         throw new B24ValidationError(
-          'lastId',
-          'pass lastId and lastType together (lastType 3 for regular notifications)',
+          'lastType',
+          'pass lastType with lastId: 3 for regular notifications, 1 for confirmations',
           method,
         );
       }
-      if (p.limit !== undefined && (!Number.isInteger(p.limit) || p.limit < 1 || p.limit > 50)) {
-        throw new B24ValidationError('limit', `expected 1 to 50, got ${JSON.stringify(p.limit)}`, method);
+      if (p.lastType !== undefined && p.lastId === undefined) {
+        throw new B24ValidationError(
+          'lastId',
+          'pass lastId with lastType: the id ending the last page',
+          method,
+        );
+      }
+      // The portal answers other values without an error but pages wrongly (spec §5).
+      if (p.lastType !== undefined && p.lastType !== 1 && p.lastType !== 3) {
+        throw new B24ValidationError(
+          'lastType',
+          `expected 1 (confirmations) or 3 (regular notifications), got ${JSON.stringify(p.lastType)}`,
+          method,
+        );
       }
       return call(
         method,
         defined({
           LAST_ID: p.lastId === undefined ? undefined : positiveId(p.lastId, 'lastId', method),
           LAST_TYPE: p.lastType,
-          LIMIT: p.limit,
+          LIMIT: limit(p.limit, method),
           CONVERT_TEXT: p.convertText === undefined ? undefined : yn(p.convertText),
         }),
         o,
       );
     },
-    historySearch(p, o) {
+    async historySearch(p, o) {
       const method = 'im.notify.history.search';
-      const filtered =
-        p.searchType ||
-        p.searchTypes?.length ||
-        p.searchDate ||
-        p.searchAuthors?.length ||
-        (p.searchDateFrom && p.searchDateTo);
-      if (!filtered && (p.searchText ?? '').trim().length < 3) {
+      if (p === null || typeof p !== 'object') {
+        throw new B24ValidationError('params', 'expected { searchText, ... }', method);
+      }
+      const text = optional(p.searchText, 'searchText', method);
+      const from = optional(p.searchDateFrom, 'searchDateFrom', method);
+      const to = optional(p.searchDateTo, 'searchDateTo', method);
+      // The portal ignores half a range silently, which would widen the search.
+      if ((from === undefined) !== (to === undefined)) {
+        const missing = from === undefined ? 'searchDateFrom' : 'searchDateTo';
+        throw new B24ValidationError(missing, 'pass searchDateFrom and searchDateTo together', method);
+      }
+      const type = optional(p.searchType, 'searchType', method);
+      const date = optional(p.searchDate, 'searchDate', method);
+      const authors = p.searchAuthors?.map((id, i) => positiveId(id, `searchAuthors[${i}]`, method));
+      // The portal's own rule: the text needs 3 characters only when nothing else narrows it.
+      const filtered = type || p.searchTypes?.length || date || authors?.length || from;
+      if (!filtered && (text ?? '').trim().length < 3) {
         throw new B24ValidationError(
           'searchText',
           'search for at least 3 characters, or filter by type, author or date',
           method,
         );
       }
-      if (p.limit !== undefined && (!Number.isInteger(p.limit) || p.limit < 1 || p.limit > 50)) {
-        throw new B24ValidationError('limit', `expected 1 to 50, got ${JSON.stringify(p.limit)}`, method);
-      }
       return call(
         method,
         defined({
-          SEARCH_TEXT: p.searchText,
-          SEARCH_TYPE: p.searchType,
+          SEARCH_TEXT: text,
+          SEARCH_TYPE: type,
           SEARCH_TYPES: p.searchTypes,
-          SEARCH_DATE: p.searchDate,
-          SEARCH_DATE_FROM: p.searchDateFrom,
-          SEARCH_DATE_TO: p.searchDateTo,
-          SEARCH_AUTHORS: p.searchAuthors,
+          SEARCH_DATE: date,
+          SEARCH_DATE_FROM: from,
+          SEARCH_DATE_TO: to,
+          SEARCH_AUTHORS: authors,
           LAST_ID: p.lastId === undefined ? undefined : positiveId(p.lastId, 'lastId', method),
-          LIMIT: p.limit,
+          LIMIT: limit(p.limit, method),
           CONVERT_TEXT: p.convertText === undefined ? undefined : yn(p.convertText),
-          GROUP_TAG: p.groupTag,
+          GROUP_TAG: optional(p.groupTag, 'groupTag', method),
         }),
         o,
       );
     },
-    answer(p, o) {
+    async answer(p, o) {
       const method = 'im.notify.answer';
       return call(
         method,
@@ -181,7 +219,7 @@ export function createNotify(call: CallFn, settings: NotifySettings): Notify {
         o,
       );
     },
-    confirm(p, o) {
+    async confirm(p, o) {
       const method = 'im.notify.confirm';
       return call(
         method,
@@ -192,6 +230,6 @@ export function createNotify(call: CallFn, settings: NotifySettings): Notify {
         o,
       );
     },
-    schema: (o) => call('im.notify.schema.get', {}, o),
+    schema: async (o) => call('im.notify.schema.get', {}, o),
   };
 }
