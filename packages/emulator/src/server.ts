@@ -73,10 +73,20 @@ export function createServer(portal: Portal, tls: TlsMaterial | undefined, baseU
   // turns a reused socket into an ECONNRESET on the next call.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    // Even a request too broken to route gets an answer in Bitrix24's error shape.
+    const body = JSON.stringify({
+      error: 'INVALID_REQUEST',
+      error_description: `Malformed HTTP request (${err.code ?? 'parse error'})`,
+    });
+    socket.end(
+      'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\nconnection: close\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   return server;
 }

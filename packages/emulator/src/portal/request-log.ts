@@ -22,12 +22,22 @@ export interface RequestLogEntry {
   notificationIds: number[];
 }
 
-/** A bounded log of recent requests: the oldest entry drops out when the log is full. */
+/**
+ * A bounded log of recent requests: a ring, so a full log drops its oldest entry in constant
+ * time (this sits on every request's path). Entries are kept in the order requests finished,
+ * which is not id order when requests overlap; lookups by id go through a map.
+ */
 export class RequestLog {
-  readonly #entries: RequestLogEntry[] = [];
+  #ring: (RequestLogEntry | undefined)[];
+  /** Index of the oldest entry. */
+  #head = 0;
+  #size = 0;
+  readonly #byId = new Map<number, RequestLogEntry>();
   #nextId = 1;
 
-  constructor(private capacity: number) {}
+  constructor(private capacity: number) {
+    this.#ring = new Array<RequestLogEntry | undefined>(Math.max(1, capacity));
+  }
 
   /** Reserve the id of the next entry, so a notification can point at its request before it is logged. */
   nextId(): number {
@@ -35,36 +45,39 @@ export class RequestLog {
   }
 
   add(entry: RequestLogEntry): void {
-    this.#entries.push(entry);
-    if (this.#entries.length > this.capacity) this.#entries.splice(0, this.#entries.length - this.capacity);
+    const cap = this.#ring.length;
+    if (this.#size === cap) {
+      const oldest = this.#ring[this.#head];
+      if (oldest) this.#byId.delete(oldest.id);
+      this.#ring[this.#head] = entry;
+      this.#head = (this.#head + 1) % cap;
+    } else {
+      this.#ring[(this.#head + this.#size) % cap] = entry;
+      this.#size++;
+    }
+    this.#byId.set(entry.id, entry);
   }
 
   get(id: number): RequestLogEntry | undefined {
-    // Ids grow with position, so a binary search finds one in a full log quickly.
-    let lo = 0;
-    let hi = this.#entries.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const e = this.#entries[mid] as RequestLogEntry;
-      if (e.id === id) return e;
-      if (e.id < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    return this.#byId.get(id);
   }
 
   /** Newest first, optionally only entries older than `beforeId`. */
   list(limit: number, beforeId?: number): RequestLogEntry[] {
     const out: RequestLogEntry[] = [];
-    for (let i = this.#entries.length - 1; i >= 0 && out.length < limit; i--) {
-      const e = this.#entries[i] as RequestLogEntry;
+    const cap = this.#ring.length;
+    for (let i = this.#size - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.#ring[(this.#head + i) % cap] as RequestLogEntry;
       if (beforeId === undefined || e.id < beforeId) out.push(e);
     }
     return out;
   }
 
   clear(): void {
-    this.#entries.length = 0;
+    this.#ring = new Array<RequestLogEntry | undefined>(this.#ring.length);
+    this.#head = 0;
+    this.#size = 0;
+    this.#byId.clear();
   }
 }
 

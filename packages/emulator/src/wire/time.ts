@@ -23,6 +23,21 @@ export function offsetMinutes(tz: string): number {
 
 /** ISO 8601 with the portal's offset and no fraction, as Bitrix24 writes dates: `2026-05-14T10:26:32+02:00`. */
 export function formatDate(ms: number, tz: string): string {
+  // Every answer formats the same second twice or more: remember the last one.
+  const second = Math.floor(ms / 1000);
+  if (second === lastSecond && tz === lastTz) return lastText;
+  lastText = format(second, tz);
+  lastSecond = second;
+  lastTz = tz;
+  return lastText;
+}
+
+let lastSecond = Number.NaN;
+let lastTz = '';
+let lastText = '';
+
+function format(second: number, tz: string): string {
+  const ms = second * 1000;
   const minutes = offsetMinutes(tz);
   const local = new Date(Math.floor(ms / 1000) * 1000 + minutes * 60_000);
   const sign = minutes < 0 ? '-' : '+';

@@ -1,0 +1,278 @@
+// Shared pieces of the benchmarks: the result format, machine facts, statistics, and a child
+// process that is always cleaned up. Every benchmark module exports
+//   { name, title, run(ctx) }  where run resolves to a result made by makeResult().
+import { fork, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.dirname(BENCH_DIR);
+export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
+/** Where trial runs (--quick, --profile) and CPU profiles go: not into the repository. */
+export const TRIAL_DIR = path.join(os.tmpdir(), 'b24notify-bench');
+
+/** What the machine is, for comparing results across runs. */
+export function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    model: cpus[0]?.model?.trim() ?? 'unknown',
+    platform: `${os.platform()} ${os.release()}`,
+    arch: os.arch(),
+    totalMemoryMB: Math.round(os.totalmem() / 2 ** 20),
+  };
+}
+
+/** Machine-wide CPU time so far, in ms: busy (not idle) and total, summed over all CPUs. */
+export function machineCpu() {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
+
+/**
+ * How busy the CPUs are right now, 0…1, sampled over `ms`: other work on the machine skews any
+ * benchmark, and the load average lags too much to tell.
+ */
+export async function cpuBusy(ms = 1000) {
+  const before = machineCpu();
+  await sleep(ms);
+  const after = machineCpu();
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : 0;
+}
+
+/** The commit benchmarked, and whether the working tree differed from it. */
+export function revision() {
+  const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return { commit: null, dirty: null };
+  const status = git('status', '--porcelain', '--', 'packages');
+  return { commit: head.stdout.trim(), dirty: status.status === 0 ? status.stdout.trim() !== '' : null };
+}
+
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Round to `digits` decimals. */
+export function round(value, digits = 2) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/**
+ * The one result format every benchmark writes to bench/results/<name>.json.
+ * - runs: one entry per measured run, free-form but flat numbers where possible;
+ * - median: the headline numbers, each the median over runs;
+ * - target: { text, ...thresholds }; met: whether the medians reach it.
+ */
+export function makeResult({
+  name,
+  title,
+  config = {},
+  runs,
+  median: med,
+  target,
+  met,
+  notes = [],
+  extra = {},
+}) {
+  return {
+    name,
+    title,
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: machineInfo(),
+    revision: revision(),
+    config,
+    runs,
+    median: med,
+    target,
+    met,
+    notes,
+    ...extra,
+  };
+}
+
+/** Every stored result, newest format only (files that are not results are skipped). */
+export function readResults(dir = RESULTS_DIR) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const file of readdirSync(dir).sort()) {
+    if (!file.endsWith('.json')) continue;
+    try {
+      const r = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+      if (r && typeof r.name === 'string' && r.median && r.target) out.push(r);
+    } catch {
+      // A half-written or foreign file is not a result.
+    }
+  }
+  return out;
+}
+
+function formatNumber(v) {
+  if (typeof v !== 'number') return String(v);
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  return String(round(v, 2));
+}
+
+/** The Markdown table of all results. */
+export function markdownTable(results) {
+  const lines = [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (`node bench/run.mjs`); each row is the median over its runs.',
+    'Details, per-run numbers and memory are in the JSON file next to this one.',
+    '',
+    '| Benchmark | Median | Target | Met | Date | Node | Machine |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const med = Object.entries(r.median)
+      .map(([k, v]) => `${k} ${formatNumber(v)}`)
+      .join(', ');
+    const machine = `${r.machine?.cpus ?? '?'} × ${r.machine?.model ?? '?'}`;
+    lines.push(
+      `| ${r.title ?? r.name} (\`${r.name}\`) | ${med} | ${r.target?.text ?? ''} | ${r.met ? 'yes' : '**no**'} | ${String(r.date).slice(0, 16).replace('T', ' ')} | ${r.node} | ${machine} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Children still alive; killed on any exit of the runner. */
+const children = new Set();
+
+function killAll() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+}
+
+let hooked = false;
+function hookExit() {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Fork a Node script with an IPC channel and wait for its first message (`{ type: 'ready' }`
+ * plus whatever it reports). The handle's stop() asks it to exit cleanly (so a --cpu-prof
+ * profile gets written), and kills it if it does not within `graceMs`.
+ */
+export async function startChild(
+  script,
+  { args = [], execArgv = [], env = {}, readyTimeoutMs = 15_000 } = {},
+) {
+  hookExit();
+  const child = fork(script, args, {
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${script}: not ready after ${readyTimeoutMs} ms`)),
+      readyTimeoutMs,
+    );
+    child.once('message', (msg) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited before it was ready (code ${code}, signal ${signal})`));
+    });
+  }).catch((err) => {
+    killAll();
+    throw err;
+  });
+
+  let seq = 0;
+  return {
+    child,
+    ready,
+    /** Ask the child something over IPC: it answers `{ id, ... }`. */
+    ask(message, timeoutMs = 10_000) {
+      const id = ++seq;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          reject(new Error(`no answer to ${message.type} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        function onMessage(msg) {
+          if (msg?.id !== id) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(msg);
+        }
+        child.on('message', onMessage);
+        child.send({ ...message, id });
+      });
+    },
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      if (child.connected) child.send({ type: 'shutdown' });
+      const done = await Promise.race([exited, sleep(graceMs).then(() => undefined)]);
+      if (done) return done;
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+/**
+ * Sum a V8 .cpuprofile's samples by function (self time), heaviest first: where the time goes.
+ */
+export function summarizeCpuProfile(file, top = 20) {
+  const profile = JSON.parse(readFileSync(file, 'utf8'));
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map();
+  // Samples, when present, are exact; hitCount is the fallback.
+  if (Array.isArray(profile.samples) && profile.samples.length > 0) {
+    for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+  } else {
+    for (const n of profile.nodes) counts.set(n.id, n.hitCount ?? 0);
+  }
+  let total = 0;
+  const byFunction = new Map();
+  for (const [id, count] of counts) {
+    const node = byNode.get(id);
+    if (!node) continue;
+    total += count;
+    const cf = node.callFrame;
+    const where = cf.url
+      ? `${cf.url.replace(/^file:\/\//, '').replace(ROOT + '/', '')}:${cf.lineNumber + 1}`
+      : '';
+    const key = `${cf.functionName || '(anonymous)'} ${where}`.trim();
+    byFunction.set(key, (byFunction.get(key) ?? 0) + count);
+  }
+  return [...byFunction.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([fn, count]) => ({ fn, selfPercent: round((100 * count) / Math.max(1, total), 1) }));
+}

@@ -1,0 +1,56 @@
+// The emulator under benchmark, in a process of its own so the load generator does not share its
+// event loop. Started by bench/emulator.mjs over IPC; imports the built package
+// (packages/emulator/dist, or the file B24NOTIFY_BENCH_EMULATOR names).
+//   → { type: 'ready', url, webhookUrl, pid }
+//   ← { type: 'stats', id }     → { id, cpuMicros, memory, notifications }
+//   ← { type: 'gc', id }        → { id, collected } (a full GC, with --expose-gc)
+//   ← { type: 'shutdown' }      closes the server and exits 0 (so --cpu-prof writes its profile)
+import { pathToFileURL } from 'node:url';
+
+// B24NOTIFY_BENCH_EMULATOR may name another build (a path), to compare two side by side.
+const override = process.env.B24NOTIFY_BENCH_EMULATOR;
+const { startEmulator } = await import(
+  override ? pathToFileURL(override).href : '../packages/emulator/dist/index.js'
+);
+
+const emu = await startEmulator({ host: '127.0.0.1', port: 0, portal: { plan: 'off' } });
+
+function mb(bytes) {
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+async function shutdown(code) {
+  try {
+    await emu.close();
+  } finally {
+    process.exit(code);
+  }
+}
+
+process.on('message', (msg) => {
+  if (msg?.type === 'stats') {
+    const m = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    process.send?.({
+      id: msg.id,
+      cpuMicros: cpu.user + cpu.system,
+      memory: {
+        rssMB: mb(m.rss),
+        heapUsedMB: mb(m.heapUsed),
+        heapTotalMB: mb(m.heapTotal),
+        externalMB: mb(m.external),
+      },
+      notifications: emu.portal.store.size,
+    });
+  } else if (msg?.type === 'gc') {
+    globalThis.gc?.();
+    process.send?.({ id: msg.id, collected: typeof globalThis.gc === 'function' });
+  } else if (msg?.type === 'shutdown') {
+    void shutdown(0);
+  }
+});
+// The runner is gone (crashed or killed): do not linger.
+process.on('disconnect', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+process.send?.({ type: 'ready', url: emu.url, webhookUrl: emu.webhookUrl, pid: process.pid });

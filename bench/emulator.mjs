@@ -1,0 +1,203 @@
+// Benchmark: the emulator's throughput for im.notify.personal.add with limits off.
+// The emulator runs in a child process (bench/emulator-server.mjs, from the built package);
+// autocannon drives it from this process over plain http on 127.0.0.1.
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import {
+  BENCH_DIR,
+  machineCpu,
+  TRIAL_DIR,
+  makeResult,
+  median,
+  round,
+  startChild,
+  summarizeCpuProfile,
+} from './common.mjs';
+
+export const name = 'emulator-throughput';
+export const title = 'Emulator im.notify.personal.add, limits off';
+
+/** The target the emulator is held to. */
+export const TARGET = { text: '>= 10,000 req/s and p99 < 10 ms', minRequestsPerSec: 10_000, maxP99Ms: 10 };
+
+const DEFAULTS = { runs: 5, durationS: 3, warmupS: 1, connections: 32, pipelining: 1 };
+
+/**
+ * The docs' example without TAG: with a TAG every call would delete the previous notification,
+ * and the point here is the plain add, with the store growing as it does in a long session.
+ */
+const BODY = JSON.stringify({ USER_ID: 5, MESSAGE: 'Task Reminder', MESSAGE_OUT: 'Task Reminder (email)' });
+
+function newestProfile(dir, since) {
+  let best;
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.cpuprofile')) continue;
+    const full = path.join(dir, file);
+    const t = statSync(full).mtimeMs;
+    if (t >= since && (!best || t > best.t)) best = { full, t };
+  }
+  return best?.full;
+}
+
+async function load(url, opts, durationS) {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+    connections: opts.connections,
+    pipelining: opts.pipelining,
+    duration: durationS,
+    // Bounded no matter what the server does.
+    timeout: 10,
+  });
+  const ok = r['2xx'] ?? 0;
+  return {
+    requestsPerSec: round(ok / r.duration, 0),
+    p50Ms: r.latency.p50,
+    p90Ms: r.latency.p90,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    meanMs: round(r.latency.average, 3),
+    requests: r.requests.total,
+    ok2xx: ok,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    durationS: r.duration,
+  };
+}
+
+/**
+ * @param {{ quick?: boolean, profile?: boolean, profileDir?: string, log?: (line: string) => void }} ctx
+ */
+export async function run(ctx = {}) {
+  const log = ctx.log ?? (() => {});
+  const opts = { ...DEFAULTS, ...(ctx.quick ? { runs: 2, durationS: 1, warmupS: 0.5 } : {}) };
+  const profileDir = ctx.profileDir ?? path.join(TRIAL_DIR, 'profiles');
+  const execArgv = ['--expose-gc'];
+  if (ctx.profile) {
+    mkdirSync(profileDir, { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  }
+  const startedAt = Date.now();
+  const server = await startChild(path.join(BENCH_DIR, 'emulator-server.mjs'), { execArgv });
+  const notes = [];
+  try {
+    const url = `${server.ready.webhookUrl}im.notify.personal.add`;
+
+    // One real call first: a benchmark of error answers would be worthless.
+    const probe = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: BODY,
+    });
+    const probeBody = await probe.json();
+    if (probe.status !== 200 || !Number.isInteger(probeBody.result)) {
+      throw new Error(`probe call failed: HTTP ${probe.status} ${JSON.stringify(probeBody)}`);
+    }
+
+    if (opts.warmupS > 0) {
+      log(`  warm-up ${opts.warmupS} s`);
+      await load(url, opts, opts.warmupS);
+    }
+    await server.ask({ type: 'gc' });
+    const baseline = await server.ask({ type: 'stats' });
+
+    const runs = [];
+    let cpuBefore = baseline.cpuMicros;
+    for (let i = 1; i <= opts.runs; i++) {
+      const machineBefore = machineCpu();
+      const selfBefore = process.cpuUsage();
+      const r = await load(url, opts, opts.durationS);
+      // CPU the server spent per request, GC included; measured before the forced GC.
+      const cpu = (await server.ask({ type: 'stats' })).cpuMicros;
+      const serverCpuMicrosPerRequest = r.requests > 0 ? round((cpu - cpuBefore) / r.requests, 1) : null;
+      // CPU time neither the server nor autocannon used: other work competing for the machine.
+      const machineAfter = machineCpu();
+      const self = process.cpuUsage(selfBefore);
+      const ownMs = (self.user + self.system + (cpu - cpuBefore)) / 1000;
+      const capacityMs = machineAfter.total - machineBefore.total;
+      const otherCpuPercent =
+        capacityMs > 0
+          ? Math.max(0, Math.round((100 * (machineAfter.busy - machineBefore.busy - ownMs)) / capacityMs))
+          : null;
+      await server.ask({ type: 'gc' });
+      const stats = await server.ask({ type: 'stats' });
+      cpuBefore = stats.cpuMicros;
+      runs.push({
+        run: i,
+        ...r,
+        serverCpuMicrosPerRequest,
+        otherCpuPercent,
+        serverMemory: stats.memory,
+        storedNotifications: stats.notifications,
+      });
+      log(
+        `  run ${i}/${opts.runs}: ${r.requestsPerSec} req/s, p99 ${r.p99Ms} ms, ` +
+          `server CPU ${serverCpuMicrosPerRequest} µs/req, non2xx ${r.non2xx}, errors ${r.errors}, ` +
+          `heap ${stats.memory.heapUsedMB} MB, ${stats.notifications} stored, other load ${otherCpuPercent}%`,
+      );
+    }
+    const contended = runs.filter((r) => (r.otherCpuPercent ?? 0) > 10).map((r) => r.run);
+    if (contended.length > 0) {
+      notes.push(
+        `Other processes took over 10% of the CPUs during run(s) ${contended.join(', ')} (otherCpuPercent): those numbers understate the emulator.`,
+      );
+    }
+
+    const failed = runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
+    if (failed > 0) notes.push(`${failed} requests failed or answered non-2xx: the numbers are suspect`);
+    const med = {
+      requestsPerSec: median(runs.map((r) => r.requestsPerSec)),
+      p99Ms: median(runs.map((r) => r.p99Ms)),
+      p50Ms: median(runs.map((r) => r.p50Ms)),
+      serverCpuMicrosPerRequest: median(runs.map((r) => r.serverCpuMicrosPerRequest)),
+    };
+    const last = runs[runs.length - 1];
+    const added = (last?.storedNotifications ?? 0) - baseline.notifications;
+    const heapGrowthMB = round((last?.serverMemory.heapUsedMB ?? 0) - baseline.memory.heapUsedMB, 1);
+    const memory = {
+      baseline: { ...baseline.memory, storedNotifications: baseline.notifications },
+      end: { ...last?.serverMemory, storedNotifications: last?.storedNotifications },
+      heapGrowthMB,
+      bytesPerNotification: added > 0 ? Math.round((heapGrowthMB * 2 ** 20) / added) : null,
+    };
+    notes.push(
+      `The store keeps every notification (no TAG, so nothing is replaced): heap grew ${heapGrowthMB} MB ` +
+        `for ${added} notifications (~${memory.bytesPerNotification ?? '?'} B each, after GC).`,
+    );
+    const met = failed === 0 && med.requestsPerSec >= TARGET.minRequestsPerSec && med.p99Ms < TARGET.maxP99Ms;
+
+    const stopped = await server.stop();
+    let profile;
+    if (ctx.profile) {
+      const file = newestProfile(profileDir, startedAt);
+      if (file) profile = { file, top: summarizeCpuProfile(file, 25) };
+      else notes.push(`no CPU profile found (server exit ${JSON.stringify(stopped)})`);
+    }
+
+    return makeResult({
+      name,
+      title,
+      config: {
+        ...opts,
+        method: 'im.notify.personal.add',
+        transport: 'webhook, POST JSON, plain http, 127.0.0.1',
+        limits: 'plan off',
+        loadGenerator: 'autocannon (this process); emulator in a child process',
+        emulatorModule: process.env.B24NOTIFY_BENCH_EMULATOR || 'packages/emulator/dist/index.js',
+        body: BODY,
+      },
+      runs,
+      median: med,
+      target: TARGET,
+      met,
+      notes,
+      extra: { memory, ...(profile ? { profile } : {}) },
+    });
+  } finally {
+    await server.stop();
+  }
+}

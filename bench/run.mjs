@@ -1,0 +1,177 @@
+// `npm run bench`: run the benchmarks, write bench/results/<name>.json and
+// bench/results/README.md (a Markdown table of every stored result), and print the table.
+//
+//   node bench/run.mjs [name...] [--quick] [--profile] [--no-build]
+//
+//   --quick     fewer, shorter runs: a smoke test
+//   --profile   run the server under `node --cpu-prof` and print where its time goes
+//   --no-build  benchmark packages/emulator/dist as it is
+//
+// Quick and profiled runs are trials: their numbers are skewed (too short, or slowed by the
+// profiler), so they go to a temporary directory and leave bench/results alone. So do runs
+// against another build (B24NOTIFY_BENCH_EMULATOR=path/to/index.js, for A/B comparisons).
+//
+// Each benchmark is a module exporting { name, title, run(ctx) } whose run resolves to a result
+// in the shared format (makeResult in common.mjs). To add one (library overhead, CLI cold start,
+// peers…), write bench/<name>.mjs and list it in BENCHMARKS.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BENCH_DIR, RESULTS_DIR, ROOT, TRIAL_DIR, cpuBusy, markdownTable, readResults } from './common.mjs';
+
+/** Benchmark modules, relative to bench/. */
+const BENCHMARKS = ['emulator.mjs'];
+
+/** No single benchmark may run longer than this, so the whole run is bounded too. */
+const PER_BENCHMARK_TIMEOUT_MS = 5 * 60_000;
+
+const OPTIONS = ['--quick', '--profile', '--no-build', '--help'];
+const argv = process.argv.slice(2);
+const flags = new Set(argv.filter((a) => a.startsWith('--')));
+const only = argv.filter((a) => !a.startsWith('--'));
+for (const f of flags) {
+  if (!OPTIONS.includes(f)) {
+    console.error(`unknown option ${f}; known: ${OPTIONS.join(' ')}`);
+    process.exit(2);
+  }
+}
+if (flags.has('--help')) {
+  console.log('node bench/run.mjs [name...] [--quick] [--profile] [--no-build]');
+  process.exit(0);
+}
+// A benchmark of another build (bench/emulator-server.mjs) is a comparison, not a result either.
+const trial = flags.has('--quick') || flags.has('--profile') || Boolean(process.env.B24NOTIFY_BENCH_EMULATOR);
+
+/** Newest modification time under a directory. */
+function newest(dir) {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }
+  return t;
+}
+
+/** Build the emulator when its dist is missing or older than its sources. */
+function ensureBuilt() {
+  const pkg = path.join(ROOT, 'packages', 'emulator');
+  const dist = path.join(pkg, 'dist', 'index.js');
+  const stale = !existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(pkg, 'src'));
+  if (!stale || flags.has('--no-build')) return;
+  console.log('building @b24notify/emulator…');
+  const r = spawnSync(
+    process.platform === 'win32' ? 'npm.cmd' : 'npm',
+    ['run', 'build', '-w', '@b24notify/emulator'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 180_000,
+    },
+  );
+  if (r.status !== 0) {
+    if (existsSync(dist)) console.warn('build failed; benchmarking the dist that is there');
+    else throw new Error('the build of @b24notify/emulator failed and there is no dist to benchmark');
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Write JSON atomically, so a reader never sees half a result. */
+function writeJson(file, value) {
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+async function runOne(bench, outDir) {
+  console.log(`\n${bench.name}: ${bench.title}${trial ? ' (trial run)' : ''}`);
+  // Other work on the machine skews every number; the result says so.
+  const busyBefore = Math.round((await cpuBusy(1000)) * 100);
+  const loadBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const busy = busyBefore > 15;
+  if (busy)
+    console.warn(`  warning: the CPUs were ${busyBefore}% busy before the run: the machine is not idle`);
+  const result = await withTimeout(
+    bench.run({
+      quick: flags.has('--quick'),
+      profile: flags.has('--profile'),
+      profileDir: path.join(TRIAL_DIR, 'profiles'),
+      log: (line) => console.log(line),
+    }),
+    PER_BENCHMARK_TIMEOUT_MS,
+    bench.name,
+  );
+  result.machine.cpuBusyPercentBefore = busyBefore;
+  result.machine.loadAverageBefore = loadBefore;
+  if (trial)
+    result.notes.push(
+      'Trial run (--quick, --profile or another build): not comparable with regular results.',
+    );
+  if (busy) {
+    result.notes.push(
+      `The machine was busy before the run (CPUs ${busyBefore}% busy, load average ${loadBefore.join(' / ')} on ${os.cpus().length} CPUs): the numbers understate the emulator.`,
+    );
+  }
+  const file = path.join(outDir, `${bench.name}.json`);
+  writeJson(file, result);
+  console.log(
+    `  → ${trial ? file : path.relative(ROOT, file)} (${result.met ? 'target met' : 'target NOT met'})`,
+  );
+  for (const note of result.notes) console.log(`  note: ${note}`);
+  if (result.profile) {
+    console.log(`  CPU profile ${result.profile.file}; top self time:`);
+    for (const row of result.profile.top.slice(0, 15))
+      console.log(`    ${String(row.selfPercent).padStart(5)}%  ${row.fn}`);
+  }
+  return result;
+}
+
+async function main() {
+  ensureBuilt();
+  const outDir = trial ? TRIAL_DIR : RESULTS_DIR;
+  mkdirSync(outDir, { recursive: true });
+  const modules = [];
+  for (const spec of BENCHMARKS) modules.push(await import(pathToFileURL(path.join(BENCH_DIR, spec)).href));
+  const selected = only.length > 0 ? modules.filter((m) => only.includes(m.name)) : modules;
+  if (selected.length === 0) {
+    console.error(`no benchmark named ${only.join(', ')}; known: ${modules.map((m) => m.name).join(', ')}`);
+    return 2;
+  }
+
+  let failures = 0;
+  const fresh = [];
+  for (const bench of selected) {
+    try {
+      fresh.push(await runOne(bench, outDir));
+    } catch (err) {
+      failures += 1;
+      console.error(`  ${bench.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  if (trial) {
+    console.log(`\n${markdownTable(fresh)}`);
+  } else {
+    const table = markdownTable(readResults(RESULTS_DIR));
+    writeFileSync(path.join(RESULTS_DIR, 'README.md'), table);
+    console.log(`\n${table}`);
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
