@@ -28,6 +28,10 @@ export type OpiOptions = Omit<ClientOptions, 'webhookUrl' | 'portal' | 'accessTo
 
 /** The OPI functions, English and Russian names. */
 export interface Opi {
+  /**
+   * Send a personal notification (im.notify.personal.add). `URL` is a webhook URL, or the
+   * portal's domain when `Token` is given. Empty optional values are left out.
+   */
   CreatePersonalNotification(
     URL: string,
     UserID: string | number,
@@ -36,6 +40,7 @@ export interface Opi {
     Attachments?: OpiBlock[] | string,
     Token?: string,
   ): Promise<OpiAnswer>;
+  /** Send a system notification (im.notify.system.add); parameters as CreatePersonalNotification. */
   CreateSystemNotification(
     URL: string,
     UserID: string | number,
@@ -44,13 +49,21 @@ export interface Opi {
     Attachments?: OpiBlock[] | string,
     Token?: string,
   ): Promise<OpiAnswer>;
+  /** Delete a notification by id (im.notify.delete). */
   DeleteNotification(URL: string, NotificationID: string | number, Token?: string): Promise<OpiAnswer>;
+  /** `{"IMAGE": {"NAME": Name, "LINK": URL}}`. */
   GetPictureBlock(Name: string, URL: string): OpiBlock;
+  /** `{"FILE": {"NAME": Name, "LINK": URL}}`. */
   GetFileBlock(Name: string, URL: string): OpiBlock;
+  /** Russian name of CreatePersonalNotification. */
   СоздатьПерсональноеУведомление: Opi['CreatePersonalNotification'];
+  /** Russian name of CreateSystemNotification. */
   СоздатьСистемноеУведомление: Opi['CreateSystemNotification'];
+  /** Russian name of DeleteNotification. */
   УдалитьУведомление: Opi['DeleteNotification'];
+  /** Russian name of GetPictureBlock. */
   ПолучитьБлокКартинки: Opi['GetPictureBlock'];
+  /** Russian name of GetFileBlock. */
   ПолучитьБлокФайла: Opi['GetFileBlock'];
 }
 

@@ -61,6 +61,7 @@ export interface RetryContext {
   now: number;
   /** The pacer's time for one request to drain, the natural wait after a 503. */
   slotMs: number;
+  /** A source of uniform numbers in [0, 1), for jitter (tests pass a fixed one). */
   random: () => number;
 }
 
