@@ -1,0 +1,141 @@
+/**
+ * `b24notify emulator`: start the local Bitrix24 emulator (`@b24notify/emulator`) with its own
+ * options, print its credentials ready to paste, and stop cleanly on Ctrl+C or SIGTERM.
+ */
+import type { PortalConfig, RunningEmulator } from '@b24notify/emulator';
+import { defineCommand } from '../command.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
+import { helpFlag } from '../flags.js';
+import { loadEmulator } from '../load-emulator.js';
+import { intInRange } from '../parse.js';
+
+const NAME = 'emulator';
+
+/** The port the emulator listens on unless told otherwise, as its own binary does. */
+const DEFAULT_PORT = 24024;
+
+/**
+ * What to print on start. The credentials are the emulator's own, generated for it, so they
+ * are shown in full: they open nothing but this local emulator, and they are there to be pasted.
+ */
+export function banner(emu: RunningEmulator): string {
+  const lines = [
+    `b24notify emulator listening on ${emu.url}`,
+    '',
+    `Webhook URL:      ${emu.webhookUrl}`,
+    `Portal domain:    ${emu.domain}`,
+    `OAuth client id:  ${emu.tokens.clientId}`,
+    `OAuth secret:     ${emu.tokens.clientSecret}`,
+    `Access token:     ${emu.tokens.accessToken}  (user ${emu.tokens.userId})`,
+    `Refresh token:    ${emu.tokens.refreshToken}`,
+    `Token endpoint:   ${emu.url}/oauth/token/`,
+    `Inspection API:   ${emu.url}/_emulator/api/notifications`,
+  ];
+  if (emu.caCertPath) lines.push(`CA certificate:   ${emu.caCertPath}`);
+  lines.push(
+    '',
+    'Use it from another shell:',
+    ...(emu.caCertPath ? [`  export NODE_EXTRA_CA_CERTS="${emu.caCertPath}"`] : []),
+    `  export B24_WEBHOOK_URL="${emu.webhookUrl}"`,
+    '  b24notify send --user 1 --text "Hello from b24notify"',
+    '',
+    'Press Ctrl+C to stop.',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export default defineCommand({
+  meta: {
+    name: NAME,
+    summary: 'start a local Bitrix24 emulator',
+    usage: 'emulator [--port N] [--host ADDR] [--https] [--config FILE] [--data FILE] [--plan NAME]',
+    description: `Starts @b24notify/emulator, a local portal answering im.notify.*, batch and OAuth like a
+cloud portal, with its limits and an inspection API. Its webhook URL and tokens are printed in full:
+they are generated for it and open nothing else.`,
+    examples: [
+      'b24notify emulator',
+      'b24notify emulator --https --port 8443',
+      'b24notify emulator --plan off --data portal.db',
+    ],
+  },
+  options: {
+    port: {
+      type: 'string',
+      valueName: 'N',
+      description: `port (default ${DEFAULT_PORT}; 0 picks a free one)`,
+    },
+    host: { type: 'string', valueName: 'ADDR', description: 'address to bind (default 127.0.0.1)' },
+    https: { type: 'boolean', description: "serve HTTPS with a certificate from the emulator's local CA" },
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'portal settings as JSON (users, webhooks, limits, chaos…)',
+    },
+    data: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'keep the portal in this SQLite file across restarts',
+    },
+    plan: {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'limits preset: standard (default), enterprise or off',
+    },
+    ...helpFlag,
+  },
+  async run({ values, io }) {
+    const port = values.port === undefined ? DEFAULT_PORT : intInRange('--port', values.port, 0, 65535, NAME);
+    const emulator = await loadEmulator();
+    const portal: Partial<PortalConfig> = {};
+    if (values.config !== undefined) {
+      try {
+        Object.assign(portal, emulator.loadPortalConfig(values.config));
+      } catch (err) {
+        if (err instanceof emulator.ConfigError) throw new UsageError(`--config ${err.message}`, NAME);
+        throw err;
+      }
+    }
+    if (values.plan !== undefined) {
+      if (!Object.hasOwn(emulator.PRESETS, values.plan)) {
+        throw new UsageError(`--plan: expected standard, enterprise or off, got "${values.plan}"`, NAME);
+      }
+      portal.plan = values.plan as PortalConfig['plan'];
+    }
+    let emu: RunningEmulator;
+    try {
+      emu = await emulator.startEmulator({
+        port,
+        portal,
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values.https ? { https: true } : {}),
+        ...(values.data !== undefined ? { dataPath: values.data } : {}),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') {
+        throw new CliError(
+          `port ${port} is in use`,
+          EXIT.unexpected,
+          'Pick another with --port, or --port 0 for a free one.',
+        );
+      }
+      if (code === 'EACCES') {
+        throw new CliError(
+          `not allowed to listen on port ${port}`,
+          EXIT.unexpected,
+          'Use a port above 1023.',
+        );
+      }
+      throw err;
+    }
+    io.outUnmasked(banner(emu));
+    await new Promise<void>((resolve) => {
+      const off = io.onStop(() => {
+        off();
+        resolve();
+      });
+    });
+    await emu.close();
+    return 0;
+  },
+});

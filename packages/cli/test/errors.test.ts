@@ -1,0 +1,112 @@
+/** Exit codes a script can tell apart, and the one-block error reports behind them. */
+import type { RunningEmulator } from '@b24notify/emulator';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { control, emulator, json, run, sandbox } from './support.js';
+
+let emu: RunningEmulator;
+const box = sandbox();
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  emu = await emulator();
+  env = { ...box.env, B24_WEBHOOK_URL: emu.webhookUrl };
+});
+afterEach(() => control(emu, 'PUT', '/chaos', { rules: [] }));
+afterAll(() => emu.close());
+
+const send = ['send', '--user', '1', '--text', 'x', '--retries', '0'];
+
+describe('exit codes', () => {
+  test('0 done, 3 error answer, 4 credentials refused, 1 unknown command or unwritable --out', async () => {
+    const [ok, api, auth, unknown, out] = await Promise.all([
+      run(send, { env }),
+      run(['call', 'im.notify.personal.add', '--params', '{"USER_ID":1}'], { env }),
+      run(send, { env: { ...env, B24_WEBHOOK_URL: `${emu.url}/rest/1/wrong/` } }),
+      run(['sned', '--user', '1'], { env }),
+      run([...send, '--out', `${box.dir}/missing/dir/answer.json`], { env }),
+    ]);
+    expect([ok.code, api.code, auth.code, unknown.code, out.code]).toEqual([0, 3, 4, 1, 1]);
+    expect(api.stderr).toBe(
+      'b24notify call: MESSAGE_EMPTY (HTTP 400) in im.notify.personal.add on ' +
+        `${emu.domain}\n  meaning:  Message can't be empty\n  to do:    Pass a non-empty message.\n` +
+        '  delivery: not delivered: the portal created nothing\n',
+    );
+    expect(auth.stderr).toContain('INVALID_CREDENTIALS (HTTP 401)');
+    expect(auth.stderr).toContain('to do:    Check the webhook URL');
+    expect(unknown.stderr).toBe(
+      `b24notify: unknown command "sned" (did you mean "send"?). See 'b24notify --help'.\n`,
+    );
+    expect(out.stderr).toContain('cannot write --out');
+  });
+
+  test('2 for usage errors, each on one line', async () => {
+    const results = await Promise.all([
+      run(['send', '--user', '1', '--text', 'x', '--bogus'], { env }),
+      run(['send', '--user', '1', '--text'], { env }),
+      run(['send', '--user', '-5', '--text', 'x'], { env }),
+      run(['send', '--user', '1', '--text', 'x', '--json', '--pretty'], { env }),
+      run(['send', '--user', '1', '--text', 'x', '--timeout', 'soon'], { env }),
+      run(['call', 'im.notify.get', '--params', '{"LIMIT":'], { env }),
+      run(['call', 'im.notify.get', '--params', '@missing.json'], { env }),
+      run(['read', '--ids', '1,two'], { env }),
+      run(['--webhook', 'x', 'send'], { env }),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    expect(results[1]?.stderr).toContain('--text needs a value');
+    expect(results[2]?.stderr).toContain(
+      '--user needs a value; to pass one starting with "-", write --user=VALUE',
+    );
+  });
+
+  test('5 when rate limited, with the error block', async () => {
+    await control(emu, 'PUT', '/chaos', {
+      rules: [
+        { method: 'im.notify.personal.add', faults: [{ type: 'error', code: 'QUERY_LIMIT_EXCEEDED' }] },
+      ],
+    });
+    const r = await run(send, { env });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('QUERY_LIMIT_EXCEEDED (HTTP 503)');
+    expect(r.stderr).toContain('to do:    Slow down');
+    expect(r.stderr).toContain('delivery: not delivered');
+  });
+
+  test('6 for a refused connection (not delivered) and a timeout (delivery unknown)', async () => {
+    await control(emu, 'PUT', '/chaos', {
+      rules: [{ method: 'im.notify.personal.add', faults: [{ type: 'delay', ms: 3000 }] }],
+    });
+    const [refused, timeout] = await Promise.all([
+      run(send, { env: { ...env, B24_WEBHOOK_URL: 'http://127.0.0.1:9/rest/1/abcdef/' } }),
+      run([...send, '--timeout', '300'], { env }),
+    ]);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(
+      /^b24notify send: ECONNREFUSED in im\.notify\.personal\.add on 127\.0\.0\.1:9\n/,
+    );
+    expect(refused.stderr).toContain('delivery: not delivered: the request never reached the portal');
+    expect(timeout.code).toBe(6);
+    expect(timeout.stderr).toContain('TIMEOUT in im.notify.personal.add');
+    expect(timeout.stderr).toContain('no answer within 300 ms');
+    expect(timeout.stderr).toContain('delivery: UNKNOWN: the portal may have created the notification');
+  });
+
+  test('--opi-exit and B24NOTIFY_OPI_EXIT=1: 0 on an error answer, printed as data', async () => {
+    const bad = ['call', 'im.notify.personal.add', '--params', '{"USER_ID":1}'];
+    const [flag, variable, network] = await Promise.all([
+      run([...bad, '--opi-exit'], { env }),
+      run(bad, { env: { ...env, B24NOTIFY_OPI_EXIT: '1' } }),
+      run([...send, '--opi-exit'], { env: { ...env, B24_WEBHOOK_URL: 'http://127.0.0.1:9/rest/1/abcdef/' } }),
+    ]);
+    for (const r of [flag, variable]) {
+      expect(r.code).toBe(0);
+      expect(json(r)).toEqual({ error: 'MESSAGE_EMPTY', error_description: "Message can't be empty" });
+      expect(r.stderr).toContain('MESSAGE_EMPTY');
+    }
+    // Not an answer from the portal: still a failure.
+    expect(network.code).toBe(6);
+  });
+});
