@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadPortalConfig } from './config-file.js';
 import type { PortalConfig } from './config.js';
-import { CONTROL_PREFIX } from './control/router.js';
+import { banner } from './banner.js';
 import { startEmulator, type RunningEmulator } from './index.js';
 import { isPlanPreset } from './limits/presets.js';
 
@@ -34,39 +34,6 @@ function version(): string {
     version: string;
   };
   return pkg.version;
-}
-
-/** What the emulator prints on start: everything a client needs, ready to paste. */
-export function banner(emu: RunningEmulator): string {
-  const lines = [
-    `b24notify emulator listening on ${emu.url}`,
-    '',
-    `Webhook URL:      ${emu.webhookUrl}`,
-    `Portal domain:    ${emu.domain}`,
-    `OAuth client id:  ${emu.tokens.clientId}`,
-    `OAuth secret:     ${emu.tokens.clientSecret}`,
-    `Access token:     ${emu.tokens.accessToken}  (user ${emu.tokens.userId}, valid until ${new Date(emu.tokens.expiresAt * 1000).toISOString()})`,
-    `Refresh token:    ${emu.tokens.refreshToken}`,
-    `Token endpoint:   ${emu.url}/oauth/token/`,
-    `Inspection API:   ${emu.url}${CONTROL_PREFIX}/notifications`,
-  ];
-  if (emu.caCertPath) {
-    lines.push(
-      `CA certificate:   ${emu.caCertPath}`,
-      '',
-      `Trust it in Node: export NODE_EXTRA_CA_CERTS="${emu.caCertPath}"`,
-      `With curl:        curl --cacert "${emu.caCertPath}" ...`,
-    );
-  }
-  lines.push(
-    '',
-    'These credentials belong to this local emulator only. Try:',
-    `  curl -s -X POST -H 'content-type: application/json' -d '{"USER_ID":1,"MESSAGE":"Hello"}' \\`,
-    `    ${emu.caCertPath ? `--cacert "${emu.caCertPath}" ` : ''}${emu.webhookUrl}im.notify.personal.add`,
-    '',
-    'Press Ctrl+C to stop.',
-  );
-  return lines.join('\n');
 }
 
 /** Parse the command line, start the emulator, and stop it cleanly on SIGINT/SIGTERM. */

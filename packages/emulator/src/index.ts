@@ -15,6 +15,7 @@ export { PRESETS } from './limits/presets.js';
 export { ConfigError, loadPortalConfig, validatePortalConfig } from './config-file.js';
 export { SYSTEM_ERRORS, type ErrorTable, type SystemErrorCode } from './errors.js';
 export { CONTROL_PREFIX } from './control/router.js';
+export { banner } from './banner.js';
 export { Portal } from './portal/portal.js';
 export type { StoredNotification, StoredTokens } from './portal/records.js';
 export type { RequestLogEntry } from './portal/request-log.js';

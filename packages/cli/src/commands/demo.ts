@@ -10,7 +10,7 @@ import { helpFlag } from '../flags.js';
 import { loadEmulator } from '../load-emulator.js';
 import { toJson } from '../output.js';
 import { intInRange } from '../parse.js';
-import { banner } from './emulator.js';
+import { tryLines } from './emulator.js';
 
 const NAME = 'demo';
 
@@ -39,7 +39,8 @@ export default defineCommand({
   },
   async run({ values, io }) {
     const port = values.port === undefined ? 0 : intInRange('--port', values.port, 0, 65535, NAME);
-    const { startEmulator } = await loadEmulator();
+    const emulator = await loadEmulator();
+    const { startEmulator } = emulator;
     const emu = await startEmulator({ port });
     try {
       const UserID = 1;
@@ -62,7 +63,7 @@ export default defineCommand({
           `  ${emu.url}/_emulator/api/notifications/${id}\n`,
       );
       if (values.keep) {
-        io.outUnmasked(`\n${banner(emu)}`);
+        io.outUnmasked(`\n${emulator.banner(emu, tryLines(emu))}\n`);
         await new Promise<void>((resolve) => {
           const off = io.onStop(() => {
             off();

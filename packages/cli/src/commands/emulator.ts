@@ -14,34 +14,13 @@ const NAME = 'emulator';
 /** The port the emulator listens on unless told otherwise, as its own binary does. */
 const DEFAULT_PORT = 24024;
 
-/**
- * What to print on start. The credentials are the emulator's own, generated for it, so they
- * are shown in full: they open nothing but this local emulator, and they are there to be pasted.
- */
-export function banner(emu: RunningEmulator): string {
-  const lines = [
-    `b24notify emulator listening on ${emu.url}`,
-    '',
-    `Webhook URL:      ${emu.webhookUrl}`,
-    `Portal domain:    ${emu.domain}`,
-    `OAuth client id:  ${emu.tokens.clientId}`,
-    `OAuth secret:     ${emu.tokens.clientSecret}`,
-    `Access token:     ${emu.tokens.accessToken}  (user ${emu.tokens.userId})`,
-    `Refresh token:    ${emu.tokens.refreshToken}`,
-    `Token endpoint:   ${emu.url}/oauth/token/`,
-    `Inspection API:   ${emu.url}/_emulator/api/notifications`,
-  ];
-  if (emu.caCertPath) lines.push(`CA certificate:   ${emu.caCertPath}`);
-  lines.push(
-    '',
-    'Use it from another shell:',
+/** The closing example of the banner: this CLI, from another shell. */
+export function tryLines(emu: RunningEmulator): string[] {
+  return [
     ...(emu.caCertPath ? [`  export NODE_EXTRA_CA_CERTS="${emu.caCertPath}"`] : []),
     `  export B24_WEBHOOK_URL="${emu.webhookUrl}"`,
     '  b24notify send --user 1 --text "Hello from b24notify"',
-    '',
-    'Press Ctrl+C to stop.',
-  );
-  return `${lines.join('\n')}\n`;
+  ];
 }
 
 export default defineCommand({
@@ -128,7 +107,7 @@ they are generated for it and open nothing else.`,
       }
       throw err;
     }
-    io.outUnmasked(banner(emu));
+    io.outUnmasked(`${emulator.banner(emu, tryLines(emu))}\n`);
     await new Promise<void>((resolve) => {
       const off = io.onStop(() => {
         off();
