@@ -2,7 +2,7 @@
 // process that is always cleaned up. Every benchmark module exports
 //   { name, title, run(ctx) }  where run resolves to a result made by makeResult().
 import { fork, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,41 @@ export const ROOT = path.dirname(BENCH_DIR);
 export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 /** Where trial runs (--quick, --profile) and CPU profiles go: not into the repository. */
 export const TRIAL_DIR = path.join(os.tmpdir(), 'b24notify-bench');
+/** The local CA and certificate of an HTTPS emulator (bench/emulator-server.mjs): temporary too. */
+export const TLS_DIR = path.join(TRIAL_DIR, 'tls');
+
+/** Newest modification time under a directory. */
+export function newest(dir) {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Build packages/<dir> (workspace `workspace`) when its dist/index.js is missing or older than
+ * its sources. A failed build falls back to the dist that is there, with a warning.
+ * @returns {{ built: boolean, failed?: boolean }}
+ */
+export function ensureBuilt(dir, workspace, { noBuild = false, log = (line) => console.log(line) } = {}) {
+  const pkg = path.join(ROOT, 'packages', dir);
+  const dist = path.join(pkg, 'dist', 'index.js');
+  const stale = !existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(pkg, 'src'));
+  if (!stale || noBuild) return { built: false };
+  log(`building ${workspace}…`);
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '-w', workspace], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 180_000,
+  });
+  if (r.status === 0) return { built: true };
+  if (!existsSync(dist))
+    throw new Error(`the build of ${workspace} failed and there is no dist to benchmark`);
+  console.warn(`build of ${workspace} failed; benchmarking the dist that is there`);
+  return { built: false, failed: true };
+}
 
 /** What the machine is, for comparing results across runs. */
 export function machineInfo() {
@@ -48,6 +83,46 @@ export async function cpuBusy(ms = 1000) {
   const after = machineCpu();
   const total = after.total - before.total;
   return total > 0 ? (after.busy - before.busy) / total : 0;
+}
+
+/**
+ * CPU time (ms) of this process's children that have exited and been reaped (Linux: cutime and
+ * cstime of /proc/self/stat); null where that is not available.
+ */
+export function reapedChildrenCpuMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // cutime and cstime are fields 16 and 17 of the whole line, in clock ticks (100 per second).
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Watch how much CPU other processes take while a benchmark runs. stop(ownChildrenMs) answers
+ * the percentage of the machine's CPU capacity used by anything but this process, its exited
+ * children and `ownChildrenMs` (CPU of live children, such as an emulator, that the caller knows).
+ */
+export function startCpuWatch() {
+  const machine = machineCpu();
+  const self = process.cpuUsage();
+  const reaped = reapedChildrenCpuMs();
+  return {
+    stop(ownChildrenMs = 0) {
+      const m = machineCpu();
+      const s = process.cpuUsage(self);
+      const r = reapedChildrenCpuMs();
+      const ownMs =
+        (s.user + s.system) / 1000 + (r !== null && reaped !== null ? r - reaped : 0) + ownChildrenMs;
+      const capacity = m.total - machine.total;
+      return capacity > 0
+        ? Math.max(0, Math.round((100 * (m.busy - machine.busy - ownMs)) / capacity))
+        : null;
+    },
+  };
 }
 
 /** The commit benchmarked, and whether the working tree differed from it. */

@@ -1,11 +1,15 @@
 // The emulator under benchmark, in a process of its own so the load generator does not share its
 // event loop. Started by bench/emulator.mjs over IPC; imports the built package
 // (packages/emulator/dist, or the file B24NOTIFY_BENCH_EMULATOR names).
-//   → { type: 'ready', url, webhookUrl, pid }
+// Plain http unless B24NOTIFY_BENCH_HTTPS=1: then HTTPS with a certificate from a local CA in
+// B24NOTIFY_BENCH_TLS_DIR (default: a temporary directory, see TLS_DIR in common.mjs), whose
+// path `ready` reports as caCertPath (for a client's NODE_EXTRA_CA_CERTS).
+//   → { type: 'ready', url, webhookUrl, pid, caCertPath? }
 //   ← { type: 'stats', id }     → { id, cpuMicros, memory, notifications }
 //   ← { type: 'gc', id }        → { id, collected } (a full GC, with --expose-gc)
 //   ← { type: 'shutdown' }      closes the server and exits 0 (so --cpu-prof writes its profile)
 import { pathToFileURL } from 'node:url';
+import { TLS_DIR } from './common.mjs';
 
 // B24NOTIFY_BENCH_EMULATOR may name another build (a path), to compare two side by side.
 const override = process.env.B24NOTIFY_BENCH_EMULATOR;
@@ -13,7 +17,13 @@ const { startEmulator } = await import(
   override ? pathToFileURL(override).href : '../packages/emulator/dist/index.js'
 );
 
-const emu = await startEmulator({ host: '127.0.0.1', port: 0, portal: { plan: 'off' } });
+const https = process.env.B24NOTIFY_BENCH_HTTPS === '1';
+const emu = await startEmulator({
+  host: '127.0.0.1',
+  port: 0,
+  portal: { plan: 'off' },
+  ...(https ? { https: true, tlsDir: process.env.B24NOTIFY_BENCH_TLS_DIR || TLS_DIR } : {}),
+});
 
 function mb(bytes) {
   return Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -53,4 +63,10 @@ process.on('message', (msg) => {
 process.on('disconnect', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-process.send?.({ type: 'ready', url: emu.url, webhookUrl: emu.webhookUrl, pid: process.pid });
+process.send?.({
+  type: 'ready',
+  url: emu.url,
+  webhookUrl: emu.webhookUrl,
+  pid: process.pid,
+  ...(emu.caCertPath ? { caCertPath: emu.caCertPath } : {}),
+});

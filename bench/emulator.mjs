@@ -21,7 +21,9 @@ export const title = 'Emulator im.notify.personal.add, limits off';
 /** The target the emulator is held to. */
 export const TARGET = { text: '>= 10,000 req/s and p99 < 10 ms', minRequestsPerSec: 10_000, maxP99Ms: 10 };
 
-const DEFAULTS = { runs: 5, durationS: 3, warmupS: 1, connections: 32, pipelining: 1 };
+// 16 connections keep the server saturated on this 2-core machine (autocannon holds the other
+// core); more only lengthen the queue each request waits in, which is p99, not throughput.
+const DEFAULTS = { runs: 5, durationS: 3, warmupS: 1, connections: 16, pipelining: 1 };
 
 /**
  * The docs' example without TAG: with a TAG every call would delete the previous notification,

@@ -5,24 +5,33 @@
 //
 //   --quick     fewer, shorter runs: a smoke test
 //   --profile   run the server under `node --cpu-prof` and print where its time goes
-//   --no-build  benchmark packages/emulator/dist as it is
+//   --no-build  benchmark the packages' dist as it is (by default a stale dist is rebuilt)
 //
 // Quick and profiled runs are trials: their numbers are skewed (too short, or slowed by the
 // profiler), so they go to a temporary directory and leave bench/results alone. So do runs
 // against another build (B24NOTIFY_BENCH_EMULATOR=path/to/index.js, for A/B comparisons).
 //
 // Each benchmark is a module exporting { name, title, run(ctx) } whose run resolves to a result
-// in the shared format (makeResult in common.mjs). To add one (library overhead, CLI cold start,
-// peers…), write bench/<name>.mjs and list it in BENCHMARKS.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// in the shared format (makeResult in common.mjs), and optionally `builds`, the [dir, workspace]
+// pairs of packages it uses from their dist (default: the emulator). To add one, write
+// bench/<name>.mjs and list it in BENCHMARKS.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_DIR, RESULTS_DIR, ROOT, TRIAL_DIR, cpuBusy, markdownTable, readResults } from './common.mjs';
+import {
+  BENCH_DIR,
+  RESULTS_DIR,
+  ROOT,
+  TRIAL_DIR,
+  cpuBusy,
+  ensureBuilt,
+  markdownTable,
+  readResults,
+} from './common.mjs';
 
 /** Benchmark modules, relative to bench/. */
-const BENCHMARKS = ['emulator.mjs'];
+const BENCHMARKS = ['emulator.mjs', 'library-overhead.mjs', 'library-startup.mjs', 'cli-startup.mjs'];
 
 /** No single benchmark may run longer than this, so the whole run is bounded too. */
 const PER_BENCHMARK_TIMEOUT_MS = 5 * 60_000;
@@ -44,36 +53,18 @@ if (flags.has('--help')) {
 // A benchmark of another build (bench/emulator-server.mjs) is a comparison, not a result either.
 const trial = flags.has('--quick') || flags.has('--profile') || Boolean(process.env.B24NOTIFY_BENCH_EMULATOR);
 
-/** Newest modification time under a directory. */
-function newest(dir) {
-  let t = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    t = Math.max(t, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
-  }
-  return t;
-}
+/**
+ * Workspaces a benchmark module benchmarks from their dist (its `builds` export: [dir, workspace]
+ * pairs); the emulator when it says nothing.
+ */
+const DEFAULT_BUILDS = [['emulator', '@b24notify/emulator']];
 
-/** Build the emulator when its dist is missing or older than its sources. */
-function ensureBuilt() {
-  const pkg = path.join(ROOT, 'packages', 'emulator');
-  const dist = path.join(pkg, 'dist', 'index.js');
-  const stale = !existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(pkg, 'src'));
-  if (!stale || flags.has('--no-build')) return;
-  console.log('building @b24notify/emulator…');
-  const r = spawnSync(
-    process.platform === 'win32' ? 'npm.cmd' : 'npm',
-    ['run', 'build', '-w', '@b24notify/emulator'],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 180_000,
-    },
-  );
-  if (r.status !== 0) {
-    if (existsSync(dist)) console.warn('build failed; benchmarking the dist that is there');
-    else throw new Error('the build of @b24notify/emulator failed and there is no dist to benchmark');
-  }
+/** Build what the selected benchmarks use when its dist is missing or older than its sources. */
+function ensureBuiltFor(modules) {
+  const wanted = new Map();
+  for (const m of modules)
+    for (const [dir, workspace] of m.builds ?? DEFAULT_BUILDS) wanted.set(dir, workspace);
+  for (const [dir, workspace] of wanted) ensureBuilt(dir, workspace, { noBuild: flags.has('--no-build') });
 }
 
 function withTimeout(promise, ms, what) {
@@ -104,6 +95,7 @@ async function runOne(bench, outDir) {
     bench.run({
       quick: flags.has('--quick'),
       profile: flags.has('--profile'),
+      noBuild: flags.has('--no-build'),
       profileDir: path.join(TRIAL_DIR, 'profiles'),
       log: (line) => console.log(line),
     }),
@@ -118,7 +110,7 @@ async function runOne(bench, outDir) {
     );
   if (busy) {
     result.notes.push(
-      `The machine was busy before the run (CPUs ${busyBefore}% busy, load average ${loadBefore.join(' / ')} on ${os.cpus().length} CPUs): the numbers understate the emulator.`,
+      `The machine was busy before the run (CPUs ${busyBefore}% busy, load average ${loadBefore.join(' / ')} on ${os.cpus().length} CPUs): the numbers may be skewed.`,
     );
   }
   const file = path.join(outDir, `${bench.name}.json`);
@@ -136,7 +128,6 @@ async function runOne(bench, outDir) {
 }
 
 async function main() {
-  ensureBuilt();
   const outDir = trial ? TRIAL_DIR : RESULTS_DIR;
   mkdirSync(outDir, { recursive: true });
   const modules = [];
@@ -146,6 +137,7 @@ async function main() {
     console.error(`no benchmark named ${only.join(', ')}; known: ${modules.map((m) => m.name).join(', ')}`);
     return 2;
   }
+  ensureBuiltFor(selected);
 
   let failures = 0;
   const fresh = [];

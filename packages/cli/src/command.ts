@@ -83,7 +83,7 @@ export interface Command<O extends OptionSpecs = OptionSpecs> {
  * Define a command. `const` keeps the option specs literal, so `values` is typed from them.
  *
  * @example
- * export default defineCommand({
+ * export const command = defineCommand({
  *   meta: { name: 'hello', summary: 'Say hello', usage: 'hello [--name N]', examples: [] },
  *   options: { name: { type: 'string', description: 'who to greet' } },
  *   async run({ values, io }) { io.out(`hello ${values.name ?? 'world'}\n`); return 0; },

@@ -18,7 +18,7 @@ import { closest, parseCommandLine } from './parse.js';
 export interface CommandEntry {
   /** One line for the command list. */
   summary: string;
-  load: () => Promise<{ default: Command }>;
+  load: () => Promise<{ command: Command }>;
 }
 
 /** Every command, by name: loaded only when it runs. */
@@ -147,7 +147,7 @@ export async function runCli(argv: readonly string[], options: IoOptions): Promi
         io.out(globalHelp());
         return EXIT.ok;
       }
-      io.out(formatHelp((await entry.load()).default));
+      io.out(formatHelp((await entry.load()).command));
       return EXIT.ok;
     }
     if (first.startsWith('-')) {
@@ -164,7 +164,7 @@ export async function runCli(argv: readonly string[], options: IoOptions): Promi
       );
       return EXIT.unexpected;
     }
-    return await runCommand(first, (await entry.load()).default, rest, io);
+    return await runCommand(first, (await entry.load()).command, rest, io);
   } catch (err) {
     io.err(formatError(err, 'b24notify', io.env));
     return exitCodeFor(err);

@@ -276,7 +276,7 @@ async function runMethod(method: OpiMethod, argv: string[], io: Io): Promise<num
   return OPI_EXIT.ok;
 }
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: "OPI's command form: b24notify bitrix24 CreatePersonalNotification --url U --user ID --text T",

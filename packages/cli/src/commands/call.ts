@@ -7,7 +7,7 @@ import { jsonArg } from '../parse.js';
 
 const NAME = 'call';
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: 'call any REST method with JSON parameters',

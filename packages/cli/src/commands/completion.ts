@@ -23,7 +23,7 @@ async function completables(): Promise<Completable[]> {
   const { commands } = await import('../main.js');
   return Promise.all(
     Object.entries(commands).map(async ([name, entry]) => {
-      const command: Command = (await entry.load()).default;
+      const command: Command = (await entry.load()).command;
       return {
         name,
         summary: entry.summary,
@@ -125,7 +125,7 @@ fi
 `;
 }
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: 'print a bash or zsh completion script',

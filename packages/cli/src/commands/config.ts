@@ -128,7 +128,7 @@ function show(values: SetValues, io: Io): number {
   return 0;
 }
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: 'save, show or locate the credentials file',

@@ -7,7 +7,7 @@ import { positiveInt } from '../parse.js';
 
 const NAME = 'delete';
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: "delete a notification by id, or the application's by tag or sub-tag",

@@ -19,7 +19,7 @@ const IMAGE =
   'https://raw.githubusercontent.com/Bayselonarrend/OpenIntegrations/main/service/test_data/picture.jpg';
 const FILE = 'https://github.com/Bayselonarrend/OpenIntegrations/raw/main/service/test_data/document.docx';
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: 'send the OPI example notification to an in-process emulator and print the Result',

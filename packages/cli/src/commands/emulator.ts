@@ -23,7 +23,7 @@ export function tryLines(emu: RunningEmulator): string[] {
   ];
 }
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: 'start a local Bitrix24 emulator',

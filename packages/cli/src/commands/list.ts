@@ -8,7 +8,7 @@ import { intInRange, positiveInt } from '../parse.js';
 
 const NAME = 'list';
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: "list the calling user's notifications, newest first",

@@ -7,7 +7,7 @@ import { idList, positiveInt } from '../parse.js';
 
 const NAME = 'read';
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: 'mark notifications read (or unread)',

@@ -49,7 +49,7 @@ function buildAttach(given: unknown, tokens: OptionToken[]): Attach | undefined 
   );
 }
 
-export default defineCommand({
+export const command = defineCommand({
   meta: {
     name: NAME,
     summary: 'send a personal notification, or with --system one with no author',
