@@ -11,6 +11,7 @@ import { B24ValidationError } from './errors/validation-error.js';
 import { createNotify, type Notify } from './notify/index.js';
 import { Pacer, type PacingOptions } from './pacing.js';
 import { isIdempotent } from './idempotency.js';
+import { nodeFetch } from './node-fetch.js';
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './retry.js';
 import type { Answer } from './time.js';
 import { send } from './transport.js';
@@ -36,7 +37,10 @@ export interface ClientOptions {
   retry?: Partial<RetryPolicy> | false;
   /** Client-side pacing, or false to send as fast as called. @default { plan: 'standard' } */
   pacing?: PacingOptions | false;
-  /** The fetch to use. @default globalThis.fetch */
+  /**
+   * The fetch to use (a proxy, a mock). @default {@link nodeFetch}, a fetch over `node:http(s)`
+   * that starts far faster than Node 20's own.
+   */
   fetch?: typeof fetch;
   /**
    * Your application's id, sent as CLIENT_ID with notifications: through a webhook, the portal
@@ -129,7 +133,7 @@ function resolveAuth(options: ClientOptions, fetchImpl: typeof fetch): Auth {
  * const { result: id } = await b24.notify.personal({ userId: 5, message: 'Invoice paid' });
  */
 export function createClient(options: ClientOptions): Client {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const fetchImpl = options.fetch ?? nodeFetch;
   const auth = resolveAuth(options, fetchImpl);
   const clock = options.clock ?? systemClock;
   const timeout = checkTimeout(options.timeout ?? 60_000);

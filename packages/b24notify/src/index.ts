@@ -9,6 +9,7 @@ export type { OAuthTokens } from './auth/types.js';
 export { BATCH_LIMIT, type BatchCommand, type BatchCommands, type BatchResult } from './batch.js';
 export { systemClock, type Clock } from './clock.js';
 export { isIdempotent } from './idempotency.js';
+export { nodeFetch } from './node-fetch.js';
 export { PLANS, type IntensityLimit, type PacingOptions } from './pacing.js';
 export { DEFAULT_RETRY, retryDelay, type RetryContext, type RetryPolicy } from './retry.js';
 export type { Answer, TimeBlock } from './time.js';

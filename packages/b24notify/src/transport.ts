@@ -25,6 +25,8 @@ const NEVER_SENT = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
   // https:// to a server that speaks plain http: the handshake failed before the request.
   'ERR_SSL_WRONG_VERSION_NUMBER',
+  // node:https's name for a failed TLS handshake: no HTTP byte is sent before it completes.
+  'EPROTO',
 ]);
 
 /** Find the system error code under fetch's generic "fetch failed". */

@@ -8,7 +8,8 @@ import type { Values } from './command.js';
 import { resolveCredentials, saveRenewedTokens, type Credentials } from './credentials.js';
 import type { callFlags } from './flags.js';
 import type { Io } from './io.js';
-import { httpFetch, smallResponse, urlOf } from './http-fetch.js';
+import { nodeFetch } from 'b24notify';
+import { smallResponse, urlOf } from './http-fetch.js';
 import { emit } from './output.js';
 import { intInRange, positiveInt } from './parse.js';
 
@@ -103,7 +104,7 @@ export function connect(io: Io, values: CallValues, command: string): Session {
   const options = settings(values, command);
   const credentials = resolveCredentials(io, values);
   const captured: Captured[] = [];
-  const fetchImpl = values.test ? testFetch(captured) : values.debug ? debugFetch(io, httpFetch) : httpFetch;
+  const fetchImpl = values.test ? testFetch(captured) : values.debug ? debugFetch(io, nodeFetch) : nodeFetch;
   if (values.debug) io.err(`debug: credentials: ${describeCredentials(credentials)}\n`);
 
   const auth: Partial<ClientOptions> =

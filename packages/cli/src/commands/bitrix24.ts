@@ -12,7 +12,7 @@ import { createOpi, type Opi, type OpiBlock } from 'b24notify/opi';
 import { defineCommand, type OptionSpecs } from '../command.js';
 import { debugFetch, testFetch, type Captured } from '../connect.js';
 import { resolveCredentials } from '../credentials.js';
-import { httpFetch } from '../http-fetch.js';
+import { nodeFetch } from 'b24notify';
 import { OPI_EXIT, UsageError, formatError } from '../errors.js';
 import { formatOptions } from '../help.js';
 import type { Io } from '../io.js';
@@ -253,7 +253,7 @@ async function runMethod(method: OpiMethod, argv: string[], io: Io): Promise<num
     io.err(`debug: bitrix24 ${method.name} ${JSON.stringify(io.masker.value(parameters))}\n`);
   }
   const captured: Captured[] = [];
-  const fetchImpl = args.test ? testFetch(captured) : args.debug ? debugFetch(io, httpFetch) : httpFetch;
+  const fetchImpl = args.test ? testFetch(captured) : args.debug ? debugFetch(io, nodeFetch) : nodeFetch;
   const opi = createOpi({ fetch: fetchImpl });
 
   let result: unknown;
