@@ -60,16 +60,6 @@ const VARIANTS = [
     module: B24NOTIFY_CALL,
   },
   {
-    // Diagnostic, not a contender: the same process with V8 kept from recompiling WebAssembly
-    // in the background. Node 20's fetch (undici) compiles its llhttp parser to WebAssembly on
-    // first use, and the optimising tier-up of that module runs after the answer and holds the
-    // process's exit; this variant shows how much of b24notifyCall that is.
-    key: 'b24notifyCallLiftoff',
-    label: 'b24notifyCall under node --liftoff-only (diagnostic)',
-    flags: ['--liftoff-only'],
-    module: B24NOTIFY_CALL,
-  },
-  {
     key: 'b24jssdkImport',
     label: "import '@bitrix24/b24jssdk'",
     module:
@@ -235,7 +225,6 @@ export async function run(ctx = {}) {
       b24jssdkCallMs: above('b24jssdkCallMs'),
       twoBadCallMs: above('twoBadCallMs'),
       fetchCallMs: above('fetchCallMs'),
-      b24notifyCallLiftoffMs: above('b24notifyCallLiftoffMs'),
     };
     const inside = {};
     for (const v of VARIANTS) {
@@ -255,10 +244,9 @@ export async function run(ctx = {}) {
     notes.push(
       `From the answer to the exit (insideMs.*AnswerToExitMs): b24notify ${inside.b24notifyCallAnswerToExitMs} ms, ` +
         `bare fetch ${inside.fetchCallAnswerToExitMs} ms, b24jssdk ${inside.b24jssdkCallAnswerToExitMs} ms, ` +
-        `2bad ${inside.twoBadCallAnswerToExitMs} ms. Node 20's fetch (undici, which b24notify uses) loads on first use ` +
-        "and compiles its llhttp WebAssembly; V8's background tier-up of that module holds the exit. " +
-        `Under --liftoff-only the same b24notify process takes ${ms.b24notifyCallLiftoffMs} ms ` +
-        `(b24notifyCallLiftoff, a diagnostic, not a contender). b24jssdk (axios) and 2bad (got) use node:https.`,
+        `2bad ${inside.twoBadCallAnswerToExitMs} ms. Node 20's fetch (undici) loads on first use and compiles its ` +
+        "llhttp WebAssembly, and V8's background tier-up of that module holds the exit: that is why b24notify's " +
+        'default transport is node:https, as b24jssdk (axios) and 2bad (got) use.',
     );
     notes.push(
       'Wall time spawn to exit includes Node start-up (the same for all), module loading, the TLS handshake ' +
