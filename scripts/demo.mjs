@@ -1,6 +1,7 @@
 // The main job on the embedded emulator: start a local portal, send a personal notification
 // with a picture and a file block exactly as OPI's CreatePersonalNotification example does
-// (through b24notify's OPI layer), print Bitrix24's answer, and say where to look at it.
+// (through b24notify's OPI layer), print Bitrix24's answer, and say where to look at it: the
+// inbox page at http://127.0.0.1:24024/ while the demo keeps running in a terminal.
 import { startEmulator } from '@b24notify/emulator';
 import { CreatePersonalNotification, GetFileBlock, GetPictureBlock } from 'b24notify/opi';
 
@@ -22,7 +23,9 @@ console.log('Result');
 console.log(JSON.stringify(Result, null, 2));
 console.log();
 if (typeof Result.result === 'number') {
-  console.log(`Notification ${Result.result} is stored in the emulator. Look at it:`);
+  console.log(`Notification ${Result.result} is stored in the emulator. Look at it in the inbox:`);
+  console.log(`  ${emu.url}/`);
+  console.log('or through the inspection API:');
   console.log(`  ${emu.url}/_emulator/api/notifications/${Result.result}`);
   console.log(`  ${emu.url}/_emulator/api/notifications?user=${UserID}`);
 } else {
@@ -31,7 +34,8 @@ if (typeof Result.result === 'number') {
 }
 
 if (keep) {
-  console.log(`\nThe emulator keeps running at ${emu.url}; press Ctrl+C to stop.`);
+  console.log(`\nThe emulator keeps running. Open the inbox in a browser: ${emu.url}/`);
+  console.log('Notifications you send to it appear there live. Press Ctrl+C to stop.');
   const stop = () => emu.close().then(() => process.exit(process.exitCode ?? 0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

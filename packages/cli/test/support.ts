@@ -33,7 +33,7 @@ export interface RunOptions {
 
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'b24notify-cli-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.B24NOTIFY_TEST_TMP ?? tmpdir(), prefix));
 }
 
 /** A home for one test file: its own HOME and config file path. */

@@ -10,6 +10,7 @@ export function banner(emu: RunningEmulator, tryLines?: readonly string[]): stri
   const lines = [
     `b24notify emulator listening on ${emu.url}`,
     '',
+    `Inbox:            ${emu.url}/`,
     `Webhook URL:      ${emu.webhookUrl}`,
     `Portal domain:    ${emu.domain}`,
     `OAuth client id:  ${emu.tokens.clientId}`,

@@ -7,26 +7,29 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import { runBatch } from './batch.js';
 import { CONTROL_PREFIX, handleControl } from './control/router.js';
+import { isInboxPath, serveInbox } from './inbox.js';
 import { handleOAuth } from './oauth.js';
 import type { Portal } from './portal/portal.js';
 import { handleRest } from './rest.js';
 import type { TlsMaterial } from './tls.js';
 import { sendJson } from './wire/http.js';
 
-const HOME_PAGE = `<!doctype html>
-<meta charset="utf-8">
-<title>b24notify emulator</title>
-<h1>b24notify emulator</h1>
-<p>A local Bitrix24 portal. REST methods answer under <code>/rest/</code>, token refresh under
-<code>/oauth/token/</code>, and the inspection API under <code>${CONTROL_PREFIX}/</code>
-(for example <a href="${CONTROL_PREFIX}/notifications">${CONTROL_PREFIX}/notifications</a>).</p>
-`;
+/** Options of the request router beyond the portal itself. */
+export interface HandlerOptions {
+  /** Where the built inbox page is; `dist/ui` of this package by default. */
+  uiDir?: string;
+}
 
 /**
- * The request router: REST, the OAuth server, the control API and the home page. A factory,
+ * The request router: REST, the OAuth server, the control API and the inbox page. A factory,
  * so tests and other programs mount it on a port of their choosing.
  */
-export function createRequestHandler(portal: Portal, secure: boolean, baseUrl: () => string) {
+export function createRequestHandler(
+  portal: Portal,
+  secure: boolean,
+  baseUrl: () => string,
+  options: HandlerOptions = {},
+) {
   const batch = runBatch.bind(null, portal);
   return (req: IncomingMessage, res: ServerResponse): void => {
     let url: URL;
@@ -43,13 +46,8 @@ export function createRequestHandler(portal: Portal, secure: boolean, baseUrl: (
       work = handleOAuth(portal, req, res, url, baseUrl());
     else if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
       work = handleControl(portal, req, res, url, baseUrl());
-    } else if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': Buffer.byteLength(HOME_PAGE),
-      });
-      res.end(req.method === 'HEAD' ? undefined : HOME_PAGE);
-      return;
+    } else if (isInboxPath(path)) {
+      work = serveInbox(req, res, path, options.uiDir);
     } else {
       sendJson(res, 404, { error: 'NOT_FOUND', error_description: `Nothing at ${path}` });
       return;
@@ -64,8 +62,13 @@ export function createRequestHandler(portal: Portal, secure: boolean, baseUrl: (
 }
 
 /** An HTTP or HTTPS server for the portal, not yet listening. */
-export function createServer(portal: Portal, tls: TlsMaterial | undefined, baseUrl: () => string): Server {
-  const handler = createRequestHandler(portal, tls !== undefined, baseUrl);
+export function createServer(
+  portal: Portal,
+  tls: TlsMaterial | undefined,
+  baseUrl: () => string,
+  options: HandlerOptions = {},
+): Server {
+  const handler = createRequestHandler(portal, tls !== undefined, baseUrl, options);
   const server = tls
     ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler)
     : createHttpServer(handler);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/b24notify-emulator.js', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'b24emu-cli-'));
+const dir = mkdtempSync(join(process.env.B24NOTIFY_TEST_TMP ?? tmpdir(), 'b24emu-cli-'));
 
 function run(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], {

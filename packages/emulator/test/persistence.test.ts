@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { startTestPortal, type TestPortal } from './support/emulator.js';
 
 describe('--data keeps the portal in SQLite across restarts', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'b24emu-data-'));
+  const dir = mkdtempSync(join(process.env.B24NOTIFY_TEST_TMP ?? tmpdir(), 'b24emu-data-'));
   const dataPath = join(dir, 'portal.db');
   let open: TestPortal | undefined;
 

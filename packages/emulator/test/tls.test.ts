@@ -41,7 +41,7 @@ function verifiesAgainst(material: TlsMaterial): boolean {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'b24notify-tls-'));
+  root = await mkdtemp(path.join(process.env.B24NOTIFY_TEST_TMP ?? tmpdir(), 'b24notify-tls-'));
 });
 
 afterAll(async () => {

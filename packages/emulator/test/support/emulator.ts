@@ -10,8 +10,8 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../..
 export const TRANSPORTS = ['http', 'https'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
-/** One CA directory for the whole test run, so HTTPS tests do not each generate keys. */
-const tlsDir = mkdtempSync(join(tmpdir(), 'b24emu-tls-'));
+/** The run's CA (made by the global setup), so HTTPS tests do not each generate keys. */
+const tlsDir = process.env.B24NOTIFY_TEST_TLS_DIR ?? mkdtempSync(join(tmpdir(), 'b24emu-tls-'));
 
 /** An HTTP answer as the tests read it. */
 export interface Answer {

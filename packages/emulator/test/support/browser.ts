@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Dialog, type Locator, type Page } from 'playwright-core';
+
+/** Debian's Chromium: Playwright cannot download its own browser here, CI installs this one. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Screenshots and other artifacts of the browser tests (gitignored). */
+export const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/inbox/', import.meta.url));
+
+/** The built inbox page the emulator serves; the e2e tests need `npm run build` first. */
+const BUILT_UI = fileURLToPath(new URL('../../dist/ui/app.js', import.meta.url));
+
+/**
+ * Launch headless Chromium, or fail saying how to get it: a missing browser must not turn the
+ * browser tests into a silent skip.
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: run \`bash scripts/system-deps.sh\` (CI installs it) to get Chromium`,
+    );
+  }
+  if (!existsSync(BUILT_UI)) {
+    throw new Error('the inbox page is not built: run `npm run build` (npm test does it first)');
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** What a watched page reports: anything that would mean script ran or the page broke. */
+export interface PageWatch {
+  page: Page;
+  /** alert/confirm/prompt dialogs: the page opens none, so any is an injected script's. */
+  dialogs: string[];
+  /** Uncaught exceptions in the page. */
+  errors: string[];
+  /** Console errors (a CSP report shows here too). */
+  consoleErrors: string[];
+}
+
+/**
+ * Runs before any script of the page, in every frame: records CSP violations (allowed: they
+ * mean the policy blocked something) and defines the flag that XSS payloads set.
+ */
+const INIT_SCRIPT = `
+  window.__pwned = false;
+  window.__csp = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__csp.push(e.violatedDirective + ' ' + e.blockedURI);
+  });
+`;
+
+/** A new page that records dialogs, errors and CSP violations. Dialogs are dismissed. */
+export async function watchedPage(browser: Browser): Promise<PageWatch> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const watch: PageWatch = { page, dialogs: [], errors: [], consoleErrors: [] };
+  page.on('dialog', (dialog: Dialog) => {
+    watch.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss().catch(() => undefined);
+  });
+  page.on('pageerror', (err) => watch.errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') watch.consoleErrors.push(msg.text());
+  });
+  await page.addInitScript(INIT_SCRIPT);
+  return watch;
+}
+
+/** Open the inbox at `hash` and wait until it has loaded and its event stream is connected. */
+export async function openInbox(page: Page, baseUrl: string, hash = '#/inbox'): Promise<void> {
+  await page.goto(`${baseUrl}/${hash}`);
+  await page.waitForSelector('body[data-ready="true"][data-live="true"]');
+}
+
+/** Save a full-page screenshot under test-artifacts/inbox/. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+}
+
+/** The part of `window` that `css` uses; the test tsconfig has no DOM types. */
+interface StyleWindow {
+  getComputedStyle(element: unknown): { getPropertyValue(property: string): string };
+}
+
+/** A computed style of the first element a locator finds, e.g. `css(hr, 'width')` → `'300px'`. */
+export function css(locator: Locator, property: string): Promise<string> {
+  return locator.evaluate(
+    (element, name) =>
+      (globalThis as unknown as StyleWindow).getComputedStyle(element).getPropertyValue(name),
+    property,
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * The emulator's inbox page: wires the three views (inbox, request log, controls) to the
+ * address bar and to the one event stream. Routes: `#/inbox/5`, `#/requests`, `#/controls`.
+ *
+ * Test hooks, kept as plain data attributes: `body[data-live]` is `true` while the event
+ * stream is connected, `body[data-ready]` once the first view has loaded, and
+ * `body[data-view]` names the view on show.
+ */
+
+import { listen } from './api.js';
+import { must, replaceChildren } from './dom.js';
+import { ControlsView } from './views/controls.js';
+import { InboxView } from './views/inbox.js';
+import { RequestsView } from './views/requests.js';
+
+type Route = { view: 'inbox'; user?: number } | { view: 'requests' } | { view: 'controls' };
+
+function parseRoute(hash: string): Route {
+  const [view, arg] = hash.replace(/^#\/?/, '').split('/');
+  if (view === 'requests') return { view: 'requests' };
+  if (view === 'controls') return { view: 'controls' };
+  const user = Number(arg);
+  return Number.isSafeInteger(user) && user > 0 ? { view: 'inbox', user } : { view: 'inbox' };
+}
+
+function start(): void {
+  const main = must<HTMLElement>(document, '#app');
+  const live = must<HTMLElement>(document, '#live');
+  const toast = must<HTMLElement>(document, '#toast');
+  let toastTimer: ReturnType<typeof setTimeout> | undefined;
+  const report = (err: unknown): void => {
+    toast.textContent = err instanceof Error ? err.message : String(err);
+    toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (toast.hidden = true), 6000);
+  };
+
+  const inbox = new InboxView({
+    origin: location.origin,
+    report,
+    navigate: (userId) => {
+      location.hash = `#/inbox/${userId}`;
+    },
+  });
+  const requests = new RequestsView({ report });
+  const controls = new ControlsView({ report });
+  let route: Route = parseRoute(location.hash);
+
+  const show = async (): Promise<void> => {
+    route = parseRoute(location.hash);
+    document.body.dataset.view = route.view;
+    for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
+      link.classList.toggle('active', link.dataset.view === route.view);
+    }
+    if (route.view !== 'controls') controls.hide();
+    if (route.view === 'inbox') {
+      replaceChildren(main, inbox.root);
+      const user = route.user ?? inbox.defaultUser();
+      if (user !== undefined) await inbox.select(user);
+    } else if (route.view === 'requests') {
+      replaceChildren(main, requests.root);
+      await requests.reload();
+    } else {
+      replaceChildren(main, controls.root);
+      await controls.load();
+    }
+  };
+  window.addEventListener('hashchange', () => void show());
+
+  listen({
+    connected: (first) => {
+      live.textContent = '● live';
+      live.className = 'live on';
+      document.body.dataset.live = 'true';
+      // Events sent while the stream was down are lost: catch up on what is shown.
+      if (!first) void inbox.loadUsers().then(() => show());
+    },
+    disconnected: () => {
+      live.textContent = '○ reconnecting…';
+      live.className = 'live off';
+      document.body.dataset.live = 'false';
+    },
+    events: {
+      notification: (n) => inbox.added(n),
+      'notification-updated': (n) => inbox.updated(n),
+      'notification-deleted': (d) => inbox.removed(Number(d.id)),
+      request: (entry) => {
+        if (route.view === 'requests') requests.added(entry);
+      },
+      reset: () => {
+        requests.cleared();
+        void inbox.loadUsers().then(() => (route.view === 'inbox' ? inbox.reload() : undefined));
+      },
+    },
+  });
+
+  void inbox
+    .loadUsers()
+    .then(() => show())
+    .then(() => {
+      document.body.dataset.ready = 'true';
+    });
+}
+
+start();
