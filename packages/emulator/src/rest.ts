@@ -304,7 +304,8 @@ export async function handleRest(
         : maskWebhookCode(url.pathname),
       method: route?.method ?? maskWebhookCode(url.pathname),
       transport,
-      params: maskSecrets(params),
+      // Masked when read (see RequestLog): this runs on every request.
+      params,
       status: answer === undefined ? 0 : status,
       ...(answer !== undefined ? { response: answer } : {}),
       ...(answer && typeof answer === 'object' && 'error' in answer ? { error: String(answer.error) } : {}),
@@ -313,6 +314,7 @@ export async function handleRest(
       notificationIds: created,
     };
     portal.log.add(entry);
-    if (portal.listenerCount('request') > 0) portal.emit('request', entry);
+    if (portal.listenerCount('request') > 0)
+      portal.emit('request', { ...entry, params: maskSecrets(params) });
   }
 }

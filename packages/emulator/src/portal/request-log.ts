@@ -9,7 +9,7 @@ export interface RequestLogEntry {
   /** The REST method, or `oauth.token` for the OAuth server. */
   method: string;
   transport: 'webhook' | 'oauth' | 'session' | 'none';
-  /** Masked parameters as the portal parsed them. */
+  /** Parameters as the portal parsed them; the log masks secrets in them whenever it is read. */
   params: unknown;
   status: number;
   /** The answer body as sent (masked); absent for dropped connections. */
@@ -20,6 +20,14 @@ export interface RequestLogEntry {
   durationMs: number;
   /** Notifications this request created. */
   notificationIds: number[];
+}
+
+/**
+ * An entry as it may be shown. Entries keep their params as parsed and are masked when read:
+ * the log is written on every request and read rarely, so the copy is made on the rare side.
+ */
+function masked(e: RequestLogEntry): RequestLogEntry {
+  return { ...e, params: maskSecrets(e.params) };
 }
 
 /**
@@ -59,7 +67,8 @@ export class RequestLog {
   }
 
   get(id: number): RequestLogEntry | undefined {
-    return this.#byId.get(id);
+    const e = this.#byId.get(id);
+    return e && masked(e);
   }
 
   /** Newest first, optionally only entries older than `beforeId`. */
@@ -68,7 +77,7 @@ export class RequestLog {
     const cap = this.#ring.length;
     for (let i = this.#size - 1; i >= 0 && out.length < limit; i--) {
       const e = this.#ring[(this.#head + i) % cap] as RequestLogEntry;
-      if (beforeId === undefined || e.id < beforeId) out.push(e);
+      if (beforeId === undefined || e.id < beforeId) out.push(masked(e));
     }
     return out;
   }
