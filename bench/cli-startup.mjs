@@ -24,7 +24,7 @@ import {
 
 export const name = 'cli-startup';
 export const title = 'CLI cold start: b24notify --version and send vs bare node and b24jssdk';
-/** The CLI's dist imports b24notify's; the CLI's own dist is checked in run() (dist/main.js). */
+/** The CLI's dist imports b24notify's; the CLI's own dist is checked in run() (dist/main.cjs). */
 export const builds = [
   ['emulator', '@b24notify/emulator'],
   ['b24notify', 'b24notify'],
@@ -47,7 +47,7 @@ const SPAWN_TIMEOUT_MS = 30_000;
 
 const EMULATOR_SERVER = path.join(BENCH_DIR, 'emulator-server.mjs');
 const CLI_DIR = path.join(ROOT, 'packages', 'cli');
-const CLI_BIN = path.join(CLI_DIR, 'bin', 'b24notify.js');
+const CLI_BIN = path.join(CLI_DIR, 'bin', 'b24notify.cjs');
 const rel = (file) => path.relative(ROOT, file);
 
 /**
@@ -97,11 +97,11 @@ function percentile(values, p) {
 }
 
 /**
- * The CLI's dist is dist/main.js (no index.js, which ensureBuilt looks for): rebuild it here when
+ * The CLI's dist is dist/main.cjs (no index.js, which ensureBuilt looks for): rebuild it here when
  * it is missing or older than its sources, unless --no-build.
  */
 function ensureCliBuilt({ noBuild, log }) {
-  const dist = path.join(CLI_DIR, 'dist', 'main.js');
+  const dist = path.join(CLI_DIR, 'dist', 'main.cjs');
   const stale = !existsSync(dist) || statSync(dist).mtimeMs < newest(path.join(CLI_DIR, 'src'));
   if (!stale || noBuild) return;
   log('  building @b24notify/cli…');

@@ -8,4 +8,9 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   tsconfig: 'tsconfig.json',
+  esbuildOptions(options, context) {
+    // In the CommonJS build a lazy import() of a built-in becomes a lazy require(), which does
+    // not start Node's ESM loader in a CommonJS program.
+    if (context.format === 'cjs') options.supported = { ...options.supported, 'dynamic-import': false };
+  },
 });

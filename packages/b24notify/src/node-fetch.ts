@@ -9,7 +9,19 @@
  * alive by Node's global agents.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+
+type Send = typeof httpRequest;
+let httpsRequest: Send | undefined;
+
+/**
+ * `node:https` is loaded on the first https call: it brings TLS and crypto with it, a real
+ * share of a short process's start, and a call to the emulator over http needs neither.
+ */
+async function sender(url: URL): Promise<Send> {
+  if (url.protocol !== 'https:') return httpRequest;
+  httpsRequest ??= (await import('node:https')).request;
+  return httpsRequest;
+}
 
 /** The members of `Response` the client reads. */
 class NodeResponse {
@@ -86,10 +98,10 @@ function urlOf(input: Parameters<typeof fetch>[0]): string {
  * `fetch` over `node:http`/`node:https`: b24notify's default. Pass your own `fetch` in the
  * client options to go through a proxy or a mock instead.
  */
-export const nodeFetch: typeof fetch = (input, init) =>
-  new Promise<Response>((resolve, reject) => {
-    const url = new URL(urlOf(input));
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+export const nodeFetch: typeof fetch = async (input, init) => {
+  const url = new URL(urlOf(input));
+  const send = await sender(url);
+  return new Promise<Response>((resolve, reject) => {
     const body = init?.body === undefined || init.body === null ? undefined : String(init.body);
     const headers = headersOf(init?.headers);
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
@@ -113,3 +125,4 @@ export const nodeFetch: typeof fetch = (input, init) =>
     req.on('error', reject);
     req.end(body);
   });
+};

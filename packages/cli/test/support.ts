@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@b24notify/emulator';
 
 /** The built binary (the root `npm test` builds first). */
-export const BIN = fileURLToPath(new URL('../bin/b24notify.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../bin/b24notify.cjs', import.meta.url));
 
 /** What a run printed and how it exited. */
 export interface RunResult {
