@@ -7,7 +7,7 @@
 // rotating each round, after one warm-up round. Each send is checked against the emulator's
 // store: exactly one notification more, or the run fails.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   BENCH_DIR,
@@ -48,6 +48,7 @@ const SPAWN_TIMEOUT_MS = 30_000;
 const EMULATOR_SERVER = path.join(BENCH_DIR, 'emulator-server.mjs');
 const CLI_DIR = path.join(ROOT, 'packages', 'cli');
 const CLI_BIN = path.join(CLI_DIR, 'bin', 'b24notify.cjs');
+const NODE_HTTP_SEND = path.join(BENCH_DIR, 'fixtures', 'node-http-send.cjs');
 const rel = (file) => path.relative(ROOT, file);
 
 /**
@@ -74,6 +75,27 @@ const VARIANTS = [
     args: (url) => [CLI_BIN, 'send', '--webhook', url, '--user', '1', '--text', 'bench', '--quiet'],
     sends: true,
     http: true,
+  },
+  {
+    key: 'sendFirstRun',
+    label: 'b24notify send over plain http, no code cache (a first run)',
+    args: (url) => [CLI_BIN, 'send', '--webhook', url, '--user', '1', '--text', 'bench', '--quiet'],
+    sends: true,
+    http: true,
+    env: { B24NOTIFY_COMPILE_CACHE: '0' },
+  },
+  {
+    key: 'nodeHttpSend',
+    label: 'the same send with bare node:http (bench/fixtures/node-http-send.cjs): the floor',
+    args: (url) => [NODE_HTTP_SEND, url],
+    sends: true,
+    http: true,
+  },
+  {
+    key: 'nodeHttpsSend',
+    label: 'the same send with bare node:https: the floor over HTTPS',
+    args: (url) => [NODE_HTTP_SEND, url],
+    sends: true,
   },
   {
     key: 'b24jssdkSend',
@@ -126,7 +148,7 @@ function spawnOnce(variant, url, env) {
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, variant.args(url), {
       cwd: ROOT,
-      env,
+      env: variant.env ? { ...env, ...variant.env } : env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let wallMs;
@@ -191,6 +213,8 @@ export async function run(ctx = {}) {
     throw err;
   });
   const servers = { https: server, http: httpServer };
+  mkdirSync(TRIAL_DIR, { recursive: true });
+  const cacheHome = mkdtempSync(path.join(TRIAL_DIR, 'cli-cache-'));
   try {
     const { webhookUrl, caCertPath } = server.ready;
     if (!caCertPath) throw new Error('the emulator did not report a CA (caCertPath): HTTPS is needed');
@@ -200,6 +224,9 @@ export async function run(ctx = {}) {
       // No config file: the CLI takes the webhook from --webhook, the others from the environment.
       B24NOTIFY_CONFIG: path.join(TRIAL_DIR, 'cli-startup-no-config.json'),
       B24_WEBHOOK_URL: webhookUrl,
+      // The CLI's code cache (bin/b24notify.cjs) starts empty each run; the warm-up round fills
+      // it, as a user's first send does. sendFirstRun turns it off.
+      XDG_CACHE_HOME: cacheHome,
     };
     // Options meant for this process (a debugger, a loader) would skew every child alike.
     delete env.NODE_OPTIONS;
@@ -252,6 +279,12 @@ export async function run(ctx = {}) {
       ...ms,
       sendVsNode,
       sendHttpsVsNode: ratio(ms.sendMs, ms.nodeMs),
+      sendFirstRunVsNode: ratio(ms.sendFirstRunMs, ms.nodeMs),
+      nodeHttpSendVsNode: ratio(ms.nodeHttpSendMs, ms.nodeMs),
+      nodeHttpsSendVsNode: ratio(ms.nodeHttpsSendMs, ms.nodeMs),
+      // What the CLI adds to the smallest script making the same call.
+      sendOverFloorMs: round(ms.sendHttpMs - ms.nodeHttpSendMs, 1),
+      sendHttpsOverFloorMs: round(ms.sendMs - ms.nodeHttpsSendMs, 1),
       versionVsNode: ratio(ms.versionMs, ms.nodeMs),
       sendVsB24jssdkSend: ratio(ms.sendMs, ms.b24jssdkSendMs),
       b24jssdkSendVsNode: ratio(ms.b24jssdkSendMs, ms.nodeMs),
@@ -266,9 +299,16 @@ export async function run(ctx = {}) {
         `--version ${ms.versionMs} ms (${medianResult.versionVsNode} × node).`,
     );
     notes.push(
+      `The floor, the same call from a bare node:http script: ${ms.nodeHttpSendMs} ms ` +
+        `(${medianResult.nodeHttpSendVsNode} × node; over HTTPS ${ms.nodeHttpsSendMs} ms, ` +
+        `${medianResult.nodeHttpsSendVsNode} × node). The CLI adds ${medianResult.sendOverFloorMs} ms ` +
+        `over http, ${medianResult.sendHttpsOverFloorMs} ms over HTTPS. A first run, before the CLI's ` +
+        `code cache exists: ${ms.sendFirstRunMs} ms (${medianResult.sendFirstRunVsNode} × node).`,
+    );
+    notes.push(
       'Wall time spawn to exit includes Node start-up, module loading, the TLS handshake (HTTPS to 127.0.0.1; ' +
-        'NODE_EXTRA_CA_CERTS set for every variant, bare node too) and the call. Bare node is CommonJS ' +
-        '`node -e ""`; the others are ESM files.',
+        'NODE_EXTRA_CA_CERTS set for every variant, bare node too) and the call. Bare node is `node -e ""`; ' +
+        'the CLI and the floor are CommonJS, the peers ESM files.',
     );
     notes.push(
       `Every send was verified: one more notification in the emulator's store and its id printed ` +
@@ -291,7 +331,9 @@ export async function run(ctx = {}) {
         method: 'im.notify.personal.add',
         params: { USER_ID: 1, MESSAGE: 'bench' },
         transport:
-          'HTTPS to 127.0.0.1, NODE_EXTRA_CA_CERTS = the emulator CA (every variant); sendHttp: plain http to a second emulator',
+          'HTTPS to 127.0.0.1, NODE_EXTRA_CA_CERTS = the emulator CA (every variant); sendHttp, sendFirstRun, nodeHttpSend: plain http to a second emulator',
+        codeCache:
+          "the CLI's code cache in a fresh XDG_CACHE_HOME, filled by the warm-up round; sendFirstRun runs with B24NOTIFY_COMPILE_CACHE=0",
         emulator: 'child process (bench/emulator-server.mjs), plan off',
         variants: Object.fromEntries(
           VARIANTS.map((v) => [
@@ -311,6 +353,7 @@ export async function run(ctx = {}) {
       extra: { p90Ms: p90 },
     });
   } finally {
+    rmSync(cacheHome, { recursive: true, force: true });
     await Promise.all([server.stop(), httpServer.stop()]);
   }
 }

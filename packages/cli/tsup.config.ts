@@ -1,4 +1,19 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
+
+const BUNDLE = 'dist/main.cjs';
+
+/**
+ * Appends a build id to the bundle: the key of the code cache that bin/b24notify.cjs keeps. V8
+ * checks a cache against the source's length only, so the id makes a rebuild of the same length
+ * (or an upgrade that npm gives the same file times) start from a fresh cache.
+ */
+async function stampBuildId(): Promise<void> {
+  const source = await readFile(BUNDLE, 'utf8');
+  const id = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  await writeFile(BUNDLE, `${source.trimEnd()}\n// b24notify-build: ${id}\n`);
+}
 
 export default defineConfig({
   // One CommonJS file: a cold start then skips Node's ESM loader and resolves one file instead
@@ -16,6 +31,7 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   tsconfig: 'tsconfig.json',
+  onSuccess: stampBuildId,
   esbuildOptions(options) {
     // Lazy imports become lazy require()s, which do not start the ESM loader either.
     options.supported = { ...options.supported, 'dynamic-import': false };
