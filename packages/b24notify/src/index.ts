@@ -14,6 +14,7 @@ export { PLANS, type IntensityLimit, type PacingOptions } from './pacing.js';
 export { DEFAULT_RETRY, retryDelay, type RetryContext, type RetryPolicy } from './retry.js';
 export type { Answer, TimeBlock } from './time.js';
 export type { Notify } from './notify/index.js';
+export { notificationCommand, type NotificationKind } from './notify/command.js';
 export type * from './notify/types.js';
 export * from './errors/index.js';
 export * from './attach/index.js';

@@ -62,7 +62,8 @@ function checkedAttach(value: unknown, settings: NotifySettings, method: string)
   }
 }
 
-function sendParams(method: string, p: SendParams, settings: NotifySettings): Record<string, unknown> {
+/** A send's wire parameters, checked: what notify.personal and notify.system send. */
+export function sendParams(method: string, p: SendParams, settings: NotifySettings): Record<string, unknown> {
   if (p === null || typeof p !== 'object')
     throw new B24ValidationError('params', 'expected { userId, message, ... }', method);
   const attach =
