@@ -1,8 +1,14 @@
 // The main job on the embedded emulator: start a local portal, send a personal notification
 // with a picture and a file block exactly as OPI's CreatePersonalNotification example does
-// (through b24notify's OPI layer), print Bitrix24's answer, and say where to look at it: the
+// (through b24notify's OPI layer), print Bitrix24's answer, then deliver a bulk of 500 through
+// the durable outbox (batches of 50, paced for the portal's limits), and say where to look: the
 // inbox page at http://127.0.0.1:24024/ while the demo keeps running in a terminal.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startEmulator } from '@b24notify/emulator';
+import { openOutbox } from '@b24notify/outbox';
+import { createClient } from 'b24notify';
 import { CreatePersonalNotification, GetFileBlock, GetPictureBlock } from 'b24notify/opi';
 
 const keep = process.stdout.isTTY && !process.argv.includes('--exit');
@@ -32,6 +38,29 @@ if (typeof Result.result === 'number') {
   console.log('The portal refused the notification: see "error" above.');
   process.exitCode = 1;
 }
+
+// Bulk: 500 system notifications for the portal's users, queued in a SQLite outbox and delivered
+// through batch. Every message carries a tag, so a delivery killed and resumed shows none twice.
+const dir = mkdtempSync(path.join(tmpdir(), 'b24notify-demo-'));
+const outbox = openOutbox(path.join(dir, 'outbox.db'));
+const users = [1, 2, 3, 5, 10];
+outbox.add(
+  Array.from({ length: 500 }, (_, i) => ({
+    kind: 'system',
+    userId: users[i % users.length],
+    message: `Maintenance window #${i + 1} tonight at 22:00`,
+  })),
+);
+const report = await outbox.deliver(createClient({ webhookUrl: URL }));
+outbox.close();
+rmSync(dir, { recursive: true, force: true });
+const refused = emu.portal.log.list(10_000).filter((r) => r.status === 503).length;
+console.log();
+console.log(
+  `Bulk: ${report.sent} notifications delivered through the outbox in ${report.batches} batches ` +
+    `(${report.durationMs} ms), ${report.failed} failed; requests the portal refused for its limits: ${refused}.`,
+);
+if (report.sent !== 500 || refused > 0) process.exitCode = 1;
 
 if (keep) {
   console.log(`\nThe emulator keeps running. Open the inbox in a browser: ${emu.url}/`);
