@@ -174,6 +174,18 @@ describe('error answers built without a portal', () => {
     expect(isB24Error(foreign)).toBe(true);
     expect(isB24Error(new Error('x'))).toBe(false);
     expect(isB24Error('B24Error')).toBe(false);
+    // Every guard: a CLI bundling its own copy hands such errors to the outbox, which uses these.
+    const named = (name: string): Error => Object.assign(new Error('x'), { name });
+    expect(isB24AuthError(named('B24AuthError'))).toBe(true);
+    expect(isB24RateLimitError(named('B24RateLimitError'))).toBe(true);
+    expect(isB24NetworkError(named('B24NetworkError'))).toBe(true);
+    expect(isB24TimeoutError(named('B24TimeoutError'))).toBe(true);
+    for (const name of ['B24ApiError', 'B24AuthError', 'B24RateLimitError']) {
+      expect(isB24ApiError(named(name))).toBe(true);
+    }
+    expect(isB24ApiError(named('B24NetworkError'))).toBe(false);
+    expect(isB24AuthError(named('B24ApiError'))).toBe(false);
+    expect(isB24TimeoutError({ name: 'B24TimeoutError' })).toBe(false);
   });
 });
 

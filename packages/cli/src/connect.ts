@@ -100,8 +100,14 @@ function settings(values: CallValues, command: string): Partial<ClientOptions> {
 }
 
 /** Resolve the credentials (flags > environment > config file) and build the client. */
-export function connect(io: Io, values: CallValues, command: string): Session {
-  const options = settings(values, command);
+export function connect(
+  io: Io,
+  values: CallValues,
+  command: string,
+  /** Client settings of the command's own (the outbox's pacing plan). */
+  extra: Partial<ClientOptions> = {},
+): Session {
+  const options = { ...extra, ...settings(values, command) };
   const credentials = resolveCredentials(io, values);
   const captured: Captured[] = [];
   const fetchImpl = values.test ? testFetch(captured) : values.debug ? debugFetch(io, nodeFetch) : nodeFetch;

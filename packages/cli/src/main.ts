@@ -35,6 +35,10 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
     summary: "OPI's form: b24notify bitrix24 CreatePersonalNotification --url U ...",
     load: () => import('./commands/bitrix24.js'),
   },
+  outbox: {
+    summary: 'queue notifications in a file and deliver them in batches, resumably',
+    load: () => import('./commands/outbox.js'),
+  },
   config: {
     summary: 'save, show or locate the credentials file',
     load: () => import('./commands/config.js'),
@@ -82,7 +86,8 @@ B24_CLIENT_ID, B24_CLIENT_SECRET, B24_ACCESS_TOKEN, B24_REFRESH_TOKEN (OAuth);
 the config file ("b24notify config set --webhook URL"). Secrets are masked in all output.
 
 Exit codes: 0 done; 1 unexpected error or unknown command; 2 usage error; 3 error answer
-from the portal; 4 credentials refused; 5 rate limited; 6 network failure or timeout.
+from the portal; 4 credentials refused; 5 rate limited; 6 network failure or timeout;
+130 stopped by Ctrl+C (outbox deliver).
 The bitrix24 form exits as OPI does: 0 (even on an error answer), 1, 2, 99.
 
 Examples:

@@ -47,7 +47,10 @@ export class B24ApiError extends B24Error {
   }
 }
 
+/** The names of B24ApiError and its subclasses, for errors from another copy of the package. */
+const API_ERROR_NAMES = new Set(['B24ApiError', 'B24AuthError', 'B24RateLimitError']);
+
 /** True when `error` is a {@link B24ApiError} (including auth and rate-limit errors). */
 export function isB24ApiError(error: unknown): error is B24ApiError {
-  return error instanceof B24ApiError;
+  return error instanceof B24ApiError || (error instanceof Error && API_ERROR_NAMES.has(error.name));
 }

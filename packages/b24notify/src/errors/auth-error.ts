@@ -9,7 +9,7 @@ export class B24AuthError extends B24ApiError {
   override name = 'B24AuthError';
 }
 
-/** True when `error` is a {@link B24AuthError}. */
+/** True when `error` is a {@link B24AuthError} (also one from another copy of the package: by name). */
 export function isB24AuthError(error: unknown): error is B24AuthError {
-  return error instanceof B24AuthError;
+  return error instanceof B24AuthError || (error instanceof Error && error.name === 'B24AuthError');
 }

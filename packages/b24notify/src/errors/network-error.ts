@@ -19,7 +19,7 @@ export class B24NetworkError extends B24Error {
   }
 }
 
-/** True when `error` is a {@link B24NetworkError}. */
+/** True when `error` is a {@link B24NetworkError} (also one from another copy of the package: by name). */
 export function isB24NetworkError(error: unknown): error is B24NetworkError {
-  return error instanceof B24NetworkError;
+  return error instanceof B24NetworkError || (error instanceof Error && error.name === 'B24NetworkError');
 }

@@ -16,7 +16,7 @@ export class B24RateLimitError extends B24ApiError {
   }
 }
 
-/** True when `error` is a {@link B24RateLimitError}. */
+/** True when `error` is a {@link B24RateLimitError} (also one from another copy of the package: by name). */
 export function isB24RateLimitError(error: unknown): error is B24RateLimitError {
-  return error instanceof B24RateLimitError;
+  return error instanceof B24RateLimitError || (error instanceof Error && error.name === 'B24RateLimitError');
 }

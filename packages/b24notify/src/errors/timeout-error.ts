@@ -18,7 +18,7 @@ export class B24TimeoutError extends B24Error {
   }
 }
 
-/** True when `error` is a {@link B24TimeoutError}. */
+/** True when `error` is a {@link B24TimeoutError} (also one from another copy of the package: by name). */
 export function isB24TimeoutError(error: unknown): error is B24TimeoutError {
-  return error instanceof B24TimeoutError;
+  return error instanceof B24TimeoutError || (error instanceof Error && error.name === 'B24TimeoutError');
 }

@@ -7,7 +7,7 @@ import { CreatePersonalNotification, GetFileBlock, GetPictureBlock } from 'b24no
 import { defineCommand } from '../command.js';
 import { EXIT } from '../errors.js';
 import { helpFlag } from '../flags.js';
-import { loadEmulator } from '../load-emulator.js';
+import { loadEmulator } from '../optional.js';
 import { toJson } from '../output.js';
 import { intInRange } from '../parse.js';
 import { tryLines } from './emulator.js';

@@ -6,7 +6,7 @@ import type { PortalConfig, RunningEmulator } from '@b24notify/emulator';
 import { defineCommand } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { helpFlag } from '../flags.js';
-import { loadEmulator } from '../load-emulator.js';
+import { loadEmulator } from '../optional.js';
 import { intInRange } from '../parse.js';
 
 const NAME = 'emulator';
