@@ -168,7 +168,18 @@ describe('emulator, demo, completion, help, version', () => {
   });
 
   test('--help at every level, with examples, and --version', async () => {
-    const names = ['send', 'delete', 'read', 'list', 'call', 'outbox', 'config', 'emulator', 'demo', 'completion'];
+    const names = [
+      'send',
+      'delete',
+      'read',
+      'list',
+      'call',
+      'outbox',
+      'config',
+      'emulator',
+      'demo',
+      'completion',
+    ];
     const [top, version, helpSend, ...each] = await Promise.all([
       run(['--help']),
       run(['--version']),
