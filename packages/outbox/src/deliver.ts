@@ -14,8 +14,8 @@ import {
   type BatchResult,
   type Client,
 } from 'b24notify';
-import type { MessageRow, Store } from './store.js';
-import type { DeliveryProgress, DeliveryReport, EntryState } from './types.js';
+import type { MessageRow, Outcome, Store } from './store.js';
+import type { DeliveryProgress, DeliveryReport } from './types.js';
 
 /** What {@link deliver} needs, checked and defaulted by the outbox. */
 export interface DeliverSettings {
@@ -26,17 +26,6 @@ export interface DeliverSettings {
   now: () => number;
   signal?: AbortSignal;
   onProgress?: (progress: DeliveryProgress) => void;
-}
-
-/** What became of one message. */
-interface Outcome {
-  id: number;
-  state: EntryState;
-  notificationId?: number;
-  notBefore?: number;
-  error?: { code: string; description: string };
-  /** The attempt does not count against maxAttempts (a limit said "later", nothing was tried). */
-  refund?: boolean;
 }
 
 /** Back-off after a passing failure: 1 s, doubling, at most a minute. */

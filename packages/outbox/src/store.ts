@@ -22,6 +22,18 @@ export interface MessageRow {
   updated_at: number;
 }
 
+/** What became of one message in a delivery: its new state and what goes with it. */
+export interface Outcome {
+  id: number;
+  state: EntryState;
+  notificationId?: number;
+  /** Not to be sent again before this time (ms since the epoch). */
+  notBefore?: number;
+  error?: { code: string; description: string };
+  /** Give the attempt back: a limit said "later", so nothing was really tried. */
+  refund?: boolean;
+}
+
 /** Who is delivering from the file: one process at a time. */
 export interface DeliveryLock {
   owner: string;
@@ -132,18 +144,7 @@ export class Store {
   }
 
   /** Record what became of messages, all in one transaction. */
-  settle(
-    outcomes: readonly {
-      id: number;
-      state: EntryState;
-      notificationId?: number;
-      notBefore?: number;
-      error?: { code: string; description: string };
-      /** Give the attempt back: a limit said "later", so nothing was really tried. */
-      refund?: boolean;
-    }[],
-    now: number,
-  ): void {
+  settle(outcomes: readonly Outcome[], now: number): void {
     const update = this.db.prepare(
       `UPDATE messages SET state = ?, notification_id = COALESCE(?, notification_id),
          not_before = ?, error_code = ?, error_description = ?, updated_at = ?,
