@@ -95,6 +95,66 @@ function record(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
 }
 
+/**
+ * The method of each command in a batch's `cmd` (a map or a list of `method?query` strings),
+ * lower-cased as the portal resolves it: what each sub-call is charged to (spec §4). Read from
+ * `cmd` itself, so a batch sent with `client.call('batch', …)` is paced like one built here.
+ * Undefined when `cmd` is neither a map nor a list.
+ */
+export function batchMethods(cmd: unknown): Map<string, string> | undefined {
+  if (cmd === null || typeof cmd !== 'object') return undefined;
+  const methods = new Map<string, string>();
+  for (const [key, command] of Object.entries(record(cmd))) {
+    if (typeof command !== 'string') continue;
+    const q = command.indexOf('?');
+    methods.set(key, (q < 0 ? command : command.slice(0, q)).trim().toLowerCase());
+  }
+  return methods;
+}
+
+/** What a batch's answer says about the cost of its commands, for pacing. */
+export interface SubCallOutcomes {
+  /**
+   * Commands the portal ran, as `[method, time]`: the time block when the answer has one, else
+   * undefined (a command that failed, or an answer without its result maps).
+   */
+  ran: [method: string, time: TimeBlock | undefined][];
+  /** The methods of commands the portal refused with OPERATION_TIME_LIMIT: their budget is spent. */
+  refused: string[];
+}
+
+/**
+ * Sort a batch's commands by what the answer says of them: ran (with or without a time block),
+ * refused for operating time, or never run (after a `halt`: in none of the maps). Lenient: a
+ * malformed answer is {@link parseBatch}'s to report; here it only means that every command
+ * may have run.
+ */
+export function subCallOutcomes(
+  answer: Answer<unknown>,
+  methods: ReadonlyMap<string, string>,
+): SubCallOutcomes {
+  const out: SubCallOutcomes = { ran: [], refused: [] };
+  const body = record(answer.result);
+  if (!('result' in body)) {
+    for (const method of methods.values()) out.ran.push([method, undefined]);
+    return out;
+  }
+  const results = record(body.result);
+  const times = record(body.result_time);
+  const errors = record(body.result_error);
+  for (const [key, method] of methods) {
+    const time = Object.hasOwn(times, key) ? times[key] : undefined;
+    if (time !== null && typeof time === 'object') out.ran.push([method, time as TimeBlock]);
+    else if (Object.hasOwn(results, key)) out.ran.push([method, undefined]);
+    else if (Object.hasOwn(errors, key)) {
+      // Refused before it ran: the portal checks the sum before each call (spec §4).
+      if (record(errors[key]).error === 'OPERATION_TIME_LIMIT') out.refused.push(method);
+      else out.ran.push([method, undefined]);
+    }
+  }
+  return out;
+}
+
 /** Split a batch answer by key, turning each command's error into its error class. */
 export function parseBatch(answer: Answer<unknown>, host: string): BatchResult {
   const body = record(answer.result);

@@ -2,7 +2,14 @@ import { oauthAuth, type OAuthOptions } from './auth/oauth.js';
 import { tokenAuth } from './auth/token.js';
 import type { Auth } from './auth/types.js';
 import { webhookAuth } from './auth/webhook.js';
-import { buildBatch, parseBatch, type BatchCommands, type BatchResult } from './batch.js';
+import {
+  batchMethods,
+  buildBatch,
+  parseBatch,
+  subCallOutcomes,
+  type BatchCommands,
+  type BatchResult,
+} from './batch.js';
 import { systemClock, type Clock } from './clock.js';
 import { B24AuthError } from './errors/auth-error.js';
 import { B24Error } from './errors/b24-error.js';
@@ -78,8 +85,67 @@ export interface Client {
     params?: Record<string, unknown>,
     options?: CallOptions,
   ): Promise<Answer<T>>;
-  /** Run up to 50 calls in one request (spec §7). */
+  /**
+   * Run up to 50 calls in one request (spec §7). Paced as one request in the bucket, while
+   * each command counts against its own method's operating time, as the portal counts it: the
+   * batch waits until every method it holds has room for its commands. Commands the portal
+   * refused with `OPERATION_TIME_LIMIT` come back in `errors` (the batch itself succeeded) and
+   * park their method until its window can have moved on. Retried like {@link Client.call}.
+   */
   batch(commands: BatchCommands, options?: CallOptions & { halt?: boolean }): Promise<BatchResult>;
+}
+
+/** One attempt's place in the pacer: taken before sending, ended exactly once after. */
+interface Turn {
+  /** The attempt was answered: learn from it. */
+  answered(answer: Answer<unknown>): void;
+  /** The attempt failed with `err` (thrown by the transport, or an abort). */
+  failed(err: unknown): void;
+}
+
+/** The portal refused a request because its bucket is full. */
+function bucketFull(err: unknown): boolean {
+  return err instanceof B24RateLimitError && err.code === 'QUERY_LIMIT_EXCEEDED';
+}
+
+/**
+ * How an attempt at `method` takes its turn in `pacer`. A batch (however it was built) reserves
+ * operating time for each command under the command's own method; any other call, for itself.
+ */
+function pacedTurn(
+  pacer: Pacer,
+  method: string,
+  params: Record<string, unknown>,
+): (signal: AbortSignal | undefined) => Promise<Turn> {
+  const commands = method.toLowerCase() === 'batch' ? batchMethods(params.cmd) : undefined;
+  if (!commands) {
+    return async (signal) => {
+      await pacer.acquire(method, signal);
+      return {
+        answered: (answer) => pacer.observe(method, answer.time),
+        // A refused-for-limits call tells the pacer the portal's bucket is full; any other
+        // failure lets its slot start draining.
+        failed: (err) => (bucketFull(err) ? pacer.saturate(method) : pacer.settle(method)),
+      };
+    };
+  }
+  const counts = new Map<string, number>();
+  for (const m of commands.values()) counts.set(m, (counts.get(m) ?? 0) + 1);
+  return async (signal) => {
+    const ticket = await pacer.acquireBatch(counts, signal);
+    return {
+      answered(answer) {
+        const { ran, refused } = subCallOutcomes(answer, commands);
+        for (const m of refused) pacer.exhaust(m);
+        ticket.observe(ran);
+      },
+      failed(err) {
+        if (bucketFull(err)) ticket.saturate();
+        // Unless the batch certainly never ran, the portal may have charged its commands.
+        else ticket.settle(!(err instanceof B24Error && err.delivery === 'not-delivered'));
+      },
+    };
+  };
 }
 
 /**
@@ -150,12 +216,14 @@ export function createClient(options: ClientOptions): Client {
       callOptions.timeout === undefined ? timeout : checkTimeout(callOptions.timeout, method);
     const idempotent = callOptions.idempotent ?? isIdempotent(method, params);
     let refreshed = false;
+    const takeTurn = pacer ? pacedTurn(pacer, method, params) : undefined;
     for (let attempt = 1; ; attempt++) {
       // Credentials first: a refresh that fails must not hold a slot in the bucket.
       const creds = await auth.credentials();
-      await pacer?.acquire(method, callOptions.signal);
+      const turn = await takeTurn?.(callOptions.signal);
+      let answer: Answer<T>;
       try {
-        const answer = await send<T>({
+        answer = await send<T>({
           url: auth.url(method),
           method,
           host: auth.host,
@@ -165,13 +233,9 @@ export function createClient(options: ClientOptions): Client {
           fetch: fetchImpl,
           secrets: auth.secrets(),
         });
-        pacer?.observe(method, answer.time);
-        return answer;
       } catch (err) {
-        // Every acquired slot is ended once: a refused-for-limits call tells the pacer the
-        // portal's bucket is full; any other failure lets its slot start draining.
-        if (err instanceof B24RateLimitError && err.code === 'QUERY_LIMIT_EXCEEDED') pacer?.saturate(method);
-        else pacer?.settle(method);
+        // Every turn taken is ended once, whatever follows.
+        turn?.failed(err);
         if (!(err instanceof B24Error)) throw err;
         // An expired token was refused before the method ran: renew once, then repeat.
         if (err instanceof B24AuthError && err.code === 'expired_token' && !refreshed) {
@@ -201,7 +265,10 @@ export function createClient(options: ClientOptions): Client {
         });
         if (delay === undefined) throw limitError;
         await clock.sleep(delay, callOptions.signal);
+        continue;
       }
+      turn?.answered(answer);
+      return answer;
     }
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Clock } from '../src/clock.js';
 import { Pacer, PLANS } from '../src/pacing.js';
+import { manualClock } from './support/clock.js';
 import { startPortal, TRANSPORTS, type TestPortal } from './support/portal.js';
 
 interface LogEntry {
@@ -119,19 +119,6 @@ describe.each(TRANSPORTS)('pacing over %s', (transport) => {
     expect((await requests(p, `&method=${PERSONAL}`)).map((e) => e.status)).toEqual([200, 429, 200]);
   });
 });
-
-/** A clock that moves only when slept on. */
-function manualClock(): Clock & { at: number } {
-  const clock = {
-    at: 1_000_000,
-    now: () => clock.at,
-    sleep(ms: number): Promise<void> {
-      clock.at += Math.max(0, ms);
-      return new Promise<void>((resolve) => setImmediate(resolve));
-    },
-  };
-  return clock;
-}
 
 describe('Pacer', () => {
   test('rejects impossible numbers', () => {
