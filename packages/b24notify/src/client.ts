@@ -237,6 +237,9 @@ export function createClient(options: ClientOptions): Client {
         // Every turn taken is ended once, whatever follows.
         turn?.failed(err);
         if (!(err instanceof B24Error)) throw err;
+        // The portal says the method's budget is spent, whatever our figures say (another
+        // client on the same webhook): park the method, so no other call is sent into it.
+        if (err instanceof B24RateLimitError && err.code === 'OPERATION_TIME_LIMIT') pacer?.exhaust(method);
         // An expired token was refused before the method ran: renew once, then repeat.
         if (err instanceof B24AuthError && err.code === 'expired_token' && !refreshed) {
           refreshed = true;

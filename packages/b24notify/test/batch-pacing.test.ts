@@ -123,6 +123,29 @@ describe.each(TRANSPORTS)('batch pacing over %s', (transport) => {
     expect(await stored(p)).toBe(150);
   });
 
+  test('a single call refused for operating time parks its method too', async () => {
+    p = await startPortal(transport, PORTAL);
+    const other = p.webhookClient({ pacing: false, retry: false });
+    // Another client spends the whole budget (60 s) unseen.
+    for (const label of ['o1', 'o2', 'o3']) await other.batch(sends(50, label));
+    expect(codes([await other.batch(sends(1, 'o4'))])).toEqual(['OPERATION_TIME_LIMIT']);
+
+    const b24 = paced();
+    await expect(b24.notify.personal({ userId: 2, message: 'refused' })).rejects.toMatchObject({
+      code: 'OPERATION_TIME_LIMIT',
+    });
+    // The next call, single or in a batch, waits for the window instead of being refused again.
+    const [single, batch] = await Promise.all([
+      b24.notify.personal({ userId: 2, message: 'after the wait' }),
+      b24.batch(sends(2, 'after')),
+    ]);
+    expect(single.result).toBeGreaterThan(0);
+    expect(batch.errors).toEqual({});
+    expect(p.clock.slept).toBeGreaterThanOrEqual(540_000);
+    const refused = (await requests(p)).filter((r) => r.status === 429);
+    expect(refused).toHaveLength(1);
+  });
+
   test('a batch whose answer was lost counts as run: the portal may have charged it', async () => {
     p = await startPortal(transport, PORTAL);
     // The second batch runs on the portal, but its answer is cut off halfway.
