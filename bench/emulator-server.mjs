@@ -4,10 +4,22 @@
 // Plain http unless B24NOTIFY_BENCH_HTTPS=1: then HTTPS with a certificate from a local CA in
 // B24NOTIFY_BENCH_TLS_DIR (default: a temporary directory, see TLS_DIR in common.mjs), whose
 // path `ready` reports as caCertPath (for a client's NODE_EXTRA_CA_CERTS).
+// Limits are off unless B24NOTIFY_BENCH_PORTAL holds portal settings as JSON (merged over
+// `{ "plan": "off" }`), e.g. `{ "limits": { "intensity": { … }, "operating": false } }`.
 //   → { type: 'ready', url, webhookUrl, pid, caCertPath? }
 //   ← { type: 'stats', id }     → { id, cpuMicros, memory, notifications }
 //   ← { type: 'gc', id }        → { id, collected } (a full GC, with --expose-gc)
+//   ← { type: 'reset', id }     → { id, ok } forgets notifications, the request log and the limit
+//                                 counters (the bucket starts empty), zeroes the request counts
+//   ← { type: 'requests', id, detail? }
+//                               → { id, requests, refused, byStatus, byError, notifications, detail? }
+//                                 requests answered since the last reset (refused: 503
+//                                 QUERY_LIMIT_EXCEEDED), by HTTP status and error code, and the
+//                                 store's size; with `detail`, the store by type and its distinct
+//                                 messages (so a loss hidden by a duplicate still shows)
 //   ← { type: 'shutdown' }      closes the server and exits 0 (so --cpu-prof writes its profile)
+// Requests are counted only from the first `reset` or `requests`: the throughput benchmark, which
+// asks neither, pays nothing for it.
 import { pathToFileURL } from 'node:url';
 import { TLS_DIR } from './common.mjs';
 
@@ -18,15 +30,46 @@ const { startEmulator } = await import(
 );
 
 const https = process.env.B24NOTIFY_BENCH_HTTPS === '1';
+const portal = { plan: 'off', ...JSON.parse(process.env.B24NOTIFY_BENCH_PORTAL || '{}') };
 const emu = await startEmulator({
   host: '127.0.0.1',
   port: 0,
-  portal: { plan: 'off' },
+  portal,
   ...(https ? { https: true, tlsDir: process.env.B24NOTIFY_BENCH_TLS_DIR || TLS_DIR } : {}),
 });
 
 function mb(bytes) {
   return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+/** Requests answered since the last reset, by status and error code; null until first asked. */
+let counts = null;
+
+function freshCounts() {
+  return { requests: 0, byStatus: {}, byError: {} };
+}
+
+function countRequest(entry) {
+  counts.requests += 1;
+  counts.byStatus[entry.status] = (counts.byStatus[entry.status] ?? 0) + 1;
+  if (entry.error) counts.byError[entry.error] = (counts.byError[entry.error] ?? 0) + 1;
+}
+
+function startCounting() {
+  if (counts) return;
+  counts = freshCounts();
+  emu.portal.on('request', countRequest);
+}
+
+/** The store by type and how many distinct messages it holds. */
+function storeDetail() {
+  const byType = {};
+  const messages = new Set();
+  for (const n of emu.portal.store.all()) {
+    byType[n.type] = (byType[n.type] ?? 0) + 1;
+    messages.add(n.message);
+  }
+  return { byType, distinctMessages: messages.size };
 }
 
 async function shutdown(code) {
@@ -51,6 +94,20 @@ process.on('message', (msg) => {
         externalMB: mb(m.external),
       },
       notifications: emu.portal.store.size,
+    });
+  } else if (msg?.type === 'reset') {
+    startCounting();
+    emu.portal.reset();
+    counts = freshCounts();
+    process.send?.({ id: msg.id, ok: true });
+  } else if (msg?.type === 'requests') {
+    startCounting();
+    process.send?.({
+      id: msg.id,
+      ...counts,
+      refused: counts.byError.QUERY_LIMIT_EXCEEDED ?? 0,
+      notifications: emu.portal.store.size,
+      ...(msg.detail ? { detail: storeDetail() } : {}),
     });
   } else if (msg?.type === 'gc') {
     globalThis.gc?.();

@@ -31,7 +31,13 @@ import {
 } from './common.mjs';
 
 /** Benchmark modules, relative to bench/. */
-const BENCHMARKS = ['emulator.mjs', 'library-overhead.mjs', 'library-startup.mjs', 'cli-startup.mjs'];
+const BENCHMARKS = [
+  'emulator.mjs',
+  'library-overhead.mjs',
+  'library-startup.mjs',
+  'cli-startup.mjs',
+  'outbox-delivery.mjs',
+];
 
 /** No single benchmark may run longer than this, so the whole run is bounded too. */
 const PER_BENCHMARK_TIMEOUT_MS = 5 * 60_000;
