@@ -76,6 +76,10 @@ export async function deliver(store: Store, client: Client, s: DeliverSettings):
   const startedAt = Date.now();
   const recovered = store.recover(s.now());
   const counts = { sent: 0, failed: 0, unknown: 0, requeued: 0, batches: 0 };
+  // Kept up to date from what this delivery claims and records, rather than counting the whole
+  // file after every batch, which would cost more the larger the file. Another process adding
+  // messages meanwhile is seen only in the final report, which counts.
+  const stats = store.counts();
   const inFlight = new Set<Promise<void>>();
   let fatal: { error: unknown } | undefined;
   const stopped = (): boolean => s.signal?.aborted === true || fatal !== undefined;
@@ -172,12 +176,14 @@ export async function deliver(store: Store, client: Client, s: DeliverSettings):
   const record = (outcomes: readonly Outcome[]): void => {
     store.settle(outcomes, s.now());
     for (const o of outcomes) {
+      stats.sending--;
+      stats[o.state]++;
       if (o.state === 'sent') counts.sent++;
       else if (o.state === 'failed') counts.failed++;
       else if (o.state === 'unknown') counts.unknown++;
       else counts.requeued++;
     }
-    s.onProgress?.({ ...counts, stats: store.counts() });
+    s.onProgress?.({ ...counts, stats: { ...stats } });
   };
 
   const send = async (rows: readonly MessageRow[]): Promise<void> => {
@@ -201,6 +207,8 @@ export async function deliver(store: Store, client: Client, s: DeliverSettings):
     while (inFlight.size < s.concurrency && !stopped()) {
       const rows = store.claim(s.batchSize, s.now());
       if (rows.length === 0) break;
+      stats.pending -= rows.length;
+      stats.sending += rows.length;
       const job: Promise<void> = send(rows)
         .catch((err: unknown) => {
           // A failure of our own (the file, a callback): stop, and say so.
@@ -220,11 +228,12 @@ export async function deliver(store: Store, client: Client, s: DeliverSettings):
   }
   await Promise.all(inFlight);
   if (fatal) throw fatal.error;
+  const final = store.counts();
   return {
     ...counts,
-    stats: store.counts(),
+    stats: final,
     recovered,
-    aborted: s.signal?.aborted === true && store.counts().pending > 0,
+    aborted: s.signal?.aborted === true && final.pending > 0,
     durationMs: Date.now() - startedAt,
   };
 }

@@ -31,10 +31,17 @@ describe('queue and deliver', () => {
     expect(box.stats()).toMatchObject({ pending: 1000, sent: 0 });
 
     const progress: number[] = [];
-    const report = await box.deliver(client(emu), { onProgress: (p) => progress.push(p.sent) });
+    let lastStats: unknown;
+    const report = await box.deliver(client(emu), {
+      onProgress: (p) => {
+        progress.push(p.sent);
+        lastStats = p.stats;
+      },
+    });
     expect(report).toMatchObject({ sent: 1000, failed: 0, unknown: 0, batches: 20, aborted: false });
     expect(report.stats).toEqual({ pending: 0, sending: 0, sent: 1000, failed: 0, unknown: 0 });
     expect(progress.at(-1)).toBe(1000);
+    expect(lastStats).toEqual(report.stats);
     expect(batchRequests(emu)).toHaveLength(20);
 
     const stored = emu.portal.store.all();
