@@ -33,6 +33,12 @@ export default defineConfig({
   tsconfig: 'tsconfig.json',
   onSuccess: stampBuildId,
   esbuildOptions(options) {
+    // No comments or indentation: a quarter less to read at every start, and the bundle is then
+    // pure ASCII (esbuild escapes other characters in strings), which V8 keeps as a one-byte
+    // string, half the memory of the two-byte string the comments' "…" and "§" would force.
+    // Names stay, so a stack trace (B24NOTIFY_STACK=1) still reads; the source map maps it back.
+    options.minifyWhitespace = true;
+    options.minifySyntax = true;
     // Lazy imports become lazy require()s, which do not start the ESM loader either.
     options.supported = { ...options.supported, 'dynamic-import': false };
   },
