@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunningEmulator } from '@b24notify/emulator';
 import { afterEach, describe, expect, test } from 'vitest';
 import { openOutbox } from '../src/index.js';
-import { client, emulator, notifications, outboxPath, tagCounts } from './support.js';
+import { client, emulator, notifications, outboxPath, sharedClock, tagCounts } from './support.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/deliver.mjs', import.meta.url));
 
@@ -111,6 +111,35 @@ describe('limits', () => {
       const refused = emu.portal.log.list(10_000).filter((r) => r.method === 'batch' && r.status === 503);
       expect(refused.length).toBeGreaterThan(0);
       expect(emu.portal.store.all()).toHaveLength(500);
+    } finally {
+      box.close();
+    }
+  });
+
+  test('nor by the operating-time limit: batches wait for the window instead', async () => {
+    // 60 s of operating time per method and window; each notification costs 0.5 s, so a batch of
+    // 50 costs 25 s and 600 messages need five ten-minute windows.
+    emu = await emulator({
+      portal: {
+        plan: 'standard',
+        limits: { intensity: false, operating: { budgetSeconds: 60 } },
+        processingSeconds: { 'im.notify.personal.add': 0.5, 'im.notify.system.add': 0.5 },
+      },
+    });
+    const clock = sharedClock(emu);
+    const box = openOutbox(outboxPath());
+    try {
+      box.add(notifications(600));
+      const paced = client(emu, { pacing: { operatingBudget: 60 }, clock, retry: false });
+      const report = await box.deliver(paced, { concurrency: 4 });
+      expect(report).toMatchObject({ sent: 600, requeued: 0, failed: 0 });
+      const refused = emu.portal.log.list(10_000).filter((r) => r.status !== 200);
+      expect(refused).toEqual([]);
+      const answers = emu.portal.log.list(10_000).map((r) => JSON.stringify(r.response ?? ''));
+      expect(answers.filter((a) => a.includes('OPERATION_TIME_LIMIT'))).toEqual([]);
+      // Personal and system notifications have budgets of their own: 300 of each, 150 s each.
+      expect(clock.slept).toBeGreaterThanOrEqual(2 * 600_000);
+      expect(emu.portal.store.all()).toHaveLength(600);
     } finally {
       box.close();
     }
