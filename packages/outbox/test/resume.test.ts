@@ -118,7 +118,7 @@ describe('limits', () => {
 
   test('nor by the operating-time limit: batches wait for the window instead', async () => {
     // 60 s of operating time per method and window; each notification costs 0.5 s, so a batch of
-    // 50 costs 25 s and 600 messages need five ten-minute windows.
+    // 50 costs 25 s: 300 of each kind need 150 s of their method's budget, three ten-minute windows.
     emu = await emulator({
       portal: {
         plan: 'standard',
