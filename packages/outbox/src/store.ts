@@ -3,6 +3,7 @@
  * Nothing else touches the database, so the meaning of each state lives here and in types.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { EntryState } from './types.js';
 
@@ -69,6 +70,11 @@ export class Store {
   readonly uid: string;
 
   constructor(path: string) {
+    // The file holds what the notifications say: readable by its owner only. SQLite gives its
+    // -wal and -shm files the database file's mode.
+    if (path !== ':memory:' && !path.startsWith('file:')) {
+      closeSync(openSync(path, 'a', 0o600));
+    }
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // A commit reaches the disk before add() returns: "queued" must survive a power cut.

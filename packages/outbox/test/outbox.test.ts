@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { RunningEmulator } from '@b24notify/emulator';
 import { B24ValidationError } from 'b24notify';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -87,6 +88,13 @@ describe('queue and deliver', () => {
     expect(n).toMatchObject({ userId: 3, tag: 'invoice-1042', subTag: 'invoices', clientId: 'billing' });
     expect(n?.attach).toMatchObject({ blocks: [{ MESSAGE: 'Amount: [B]120 EUR[/B]' }] });
     expect(box.entries()[0]).toMatchObject({ id, state: 'sent', notificationId: n?.id });
+  });
+
+  test('the file and its journal are readable by their owner only', () => {
+    const path = outboxPath();
+    const box = outbox(path);
+    box.add(notifications(1));
+    for (const file of [path, `${path}-wal`]) expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   test('survives closing and reopening: what was queued is still there', async () => {
