@@ -16,6 +16,7 @@ export { ConfigError, loadPortalConfig, validatePortalConfig } from './config-fi
 export { SYSTEM_ERRORS, type ErrorTable, type SystemErrorCode } from './errors.js';
 export { CONTROL_PREFIX } from './control/router.js';
 export { banner } from './banner.js';
+export { clientClock, type SharedClock } from './client-clock.js';
 export { Portal } from './portal/portal.js';
 export type { StoredNotification, StoredTokens } from './portal/records.js';
 export type { RequestLogEntry } from './portal/request-log.js';

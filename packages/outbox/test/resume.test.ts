@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunningEmulator } from '@b24notify/emulator';
+import { clientClock, type RunningEmulator } from '@b24notify/emulator';
 import { afterEach, describe, expect, test } from 'vitest';
 import { openOutbox } from '../src/index.js';
-import { client, emulator, notifications, outboxPath, sharedClock, tagCounts } from './support.js';
+import { client, emulator, notifications, outboxPath, tagCounts } from './support.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/deliver.mjs', import.meta.url));
 
@@ -126,7 +126,7 @@ describe('limits', () => {
         processingSeconds: { 'im.notify.personal.add': 0.5, 'im.notify.system.add': 0.5 },
       },
     });
-    const clock = sharedClock(emu);
+    const clock = clientClock(emu);
     const box = openOutbox(outboxPath());
     try {
       box.add(notifications(600));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@b24notify/emulator';
 import Database from 'better-sqlite3';
-import { createClient, type Client, type ClientOptions, type Clock } from 'b24notify';
+import { createClient, type Client, type ClientOptions } from 'b24notify';
 
 /** A fresh temporary directory under the test run's root. */
 export function tempDir(prefix = 'b24notify-outbox-'): string {
@@ -57,24 +57,4 @@ export function tamper(path: string, sql: string, ...args: unknown[]): void {
   } finally {
     db.close();
   }
-}
-
-/**
- * A clock shared by a client and the emulator: the client's pacer sleeping moves the portal's
- * clock forward at once, so waiting out ten-minute operating windows takes milliseconds.
- */
-export function sharedClock(emu: RunningEmulator): Clock & { slept: number } {
-  const clock = {
-    slept: 0,
-    now: () => Date.now() + emu.portal.clock.offsetMs,
-    sleep(ms: number, signal?: AbortSignal): Promise<void> {
-      if (signal?.aborted) return Promise.reject(signal.reason as Error);
-      if (ms > 0) {
-        clock.slept += ms;
-        emu.portal.clock.advance(ms);
-      }
-      return new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-  return clock;
 }

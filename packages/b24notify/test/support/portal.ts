@@ -1,31 +1,15 @@
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@b24notify/emulator';
-import { createClient, type Client, type ClientOptions, type Clock } from '../../src/index.js';
+import {
+  clientClock,
+  startEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+  type SharedClock,
+} from '@b24notify/emulator';
+import { createClient, type Client, type ClientOptions } from '../../src/index.js';
 
 /** The transports the library is tested over. */
 export const TRANSPORTS = ['http', 'https'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
-
-/**
- * A clock shared by the client and the emulator: sleeping moves both forward at once instead
- * of waiting, so pacing over minutes runs in milliseconds while the portal sees the same
- * minutes pass and drains its own bucket by them.
- */
-export function sharedClock(emu: RunningEmulator): Clock & { slept: number } {
-  const clock = {
-    slept: 0,
-    now: () => Date.now() + emu.portal.clock.offsetMs,
-    sleep(ms: number, signal?: AbortSignal): Promise<void> {
-      if (signal?.aborted) return Promise.reject(signal.reason as Error);
-      if (ms > 0) {
-        clock.slept += ms;
-        emu.portal.clock.advance(ms);
-      }
-      // Yield, so concurrent calls interleave as they would while really waiting.
-      return new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-  return clock;
-}
 
 /** A running emulator and helpers to make clients for it. */
 export interface TestPortal {
@@ -41,7 +25,7 @@ export interface TestPortal {
   tokenClient(options?: Partial<ClientOptions>): Client;
   /** The emulator's inspection API. */
   control<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
-  clock: Clock & { slept: number };
+  clock: SharedClock;
   close(): Promise<void>;
 }
 
@@ -54,7 +38,7 @@ export async function startPortal(transport: Transport, options: EmulatorOptions
     ...(tlsDir ? { tlsDir } : {}),
     portal: { plan: 'off', ...options.portal },
   });
-  const clock = sharedClock(emu);
+  const clock = clientClock(emu);
   const base = (extra: Partial<ClientOptions>): Partial<ClientOptions> => ({
     pacing: false,
     clock,
