@@ -6,7 +6,7 @@
 // all pay the same TLS trust setup. The variants are interleaved round-robin, their order
 // rotating each round, after one warm-up round. Each send is checked against the emulator's
 // store: exactly one notification more, or the run fails.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -14,11 +14,14 @@ import {
   ROOT,
   TLS_DIR,
   TRIAL_DIR,
+  contentionNote,
   makeResult,
   median,
   newest,
+  percentile,
   round,
   startChild,
+  spawnTimed,
   startCpuWatch,
 } from './common.mjs';
 
@@ -111,13 +114,6 @@ const VARIANTS = [
   },
 ];
 
-/** Nearest-rank percentile. */
-function percentile(values, p) {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 /**
  * The CLI's dist is dist/main.cjs (no index.js, which ensureBuilt looks for): rebuild it here when
  * it is missing or older than its sources, unless --no-build.
@@ -142,36 +138,12 @@ function ensureCliBuilt({ noBuild, log }) {
   }
 }
 
-/** Spawn one process; resolve its wall time (spawn to exit, process.hrtime) and its output. */
+/** Spawn one process; resolve its wall time (spawn to exit) and its output. */
 function spawnOnce(variant, url, env) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, variant.args(url), {
-      cwd: ROOT,
-      env: variant.env ? { ...env, ...variant.env } : env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let wallMs;
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SPAWN_TIMEOUT_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', () => {
-      wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        reject(new Error(`${variant.key} exited ${code ?? signal}: ${stderr.trim().slice(-500)}`));
-        return;
-      }
-      resolve({ wallMs, stdout: stdout.trim(), stderr: stderr.trim() });
-    });
+  return spawnTimed(variant.args(url), {
+    env: variant.env ? { ...env, ...variant.env } : env,
+    label: variant.key,
+    timeoutMs: SPAWN_TIMEOUT_MS,
   });
 }
 
@@ -314,14 +286,12 @@ export async function run(ctx = {}) {
       `Every send was verified: one more notification in the emulator's store and its id printed ` +
         `(${opts.rounds + opts.warmupRounds} rounds, ${Math.round((Date.now() - startedAt) / 1000)} s).`,
     );
-    const contended = runs.filter((r) => (r.otherCpuPercent ?? 0) > 10);
-    if (contended.length > 0) {
-      notes.push(
-        `Other processes took over 10% of the CPUs during ${contended.length} of ${runs.length} rounds ` +
-          `(otherCpuPercent up to ${Math.max(...contended.map((r) => r.otherCpuPercent))}%): ` +
-          'times are inflated; the interleaving keeps the ratios fair.',
-      );
-    }
+    const contention = contentionNote(
+      runs,
+      'rounds',
+      'times are inflated; the interleaving keeps the ratios fair.',
+    );
+    if (contention) notes.push(contention);
 
     return makeResult({
       name,

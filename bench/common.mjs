@@ -1,10 +1,11 @@
 // Shared pieces of the benchmarks: the result format, machine facts, statistics, and a child
 // process that is always cleaned up. Every benchmark module exports
 //   { name, title, run(ctx) }  where run resolves to a result made by makeResult().
-import { fork, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -140,6 +141,57 @@ export function median(values) {
   if (sorted.length === 0) return NaN;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Nearest-rank percentile (p from 0 to 100). */
+export function percentile(values, p) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/**
+ * Run `node args…` once from the repository root; resolve its wall time (spawn to exit, so the
+ * pipes closing later does not count) and what it printed. Rejects, naming `label`, when it
+ * exits other than 0 or outlives `timeoutMs` (then it is killed).
+ */
+export function spawnTimed(args, { env, label, timeoutMs = 30_000 }) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let wallMs;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', () => {
+      wallMs = performance.now() - t0;
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`${label} exited ${code ?? signal}: ${stderr.trim().slice(-500)}`));
+      else resolve({ wallMs, stdout: stdout.trim(), stderr: stderr.trim() });
+    });
+  });
+}
+
+/**
+ * A note for the runs during which other processes took over 10% of the CPUs (the
+ * `otherCpuPercent` that startCpuWatch measures), or undefined when there were none.
+ * `consequence` says what that does to this benchmark's numbers.
+ */
+export function contentionNote(runs, unit, consequence) {
+  const contended = runs.filter((r) => (r.otherCpuPercent ?? 0) > 10);
+  if (contended.length === 0) return undefined;
+  return (
+    `Other processes took over 10% of the CPUs during ${contended.length} of ${runs.length} ${unit} ` +
+    `(otherCpuPercent up to ${Math.max(...contended.map((r) => r.otherCpuPercent))}%): ${consequence}`
+  );
 }
 
 /** Round to `digits` decimals. */

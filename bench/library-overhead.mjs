@@ -7,7 +7,16 @@
 //     bare fetch; b24notify with pacing off; @bitrix24/b24jssdk, which refuses plain http.
 // Each ratio compares contenders measured side by side, over the same transport.
 import path from 'node:path';
-import { BENCH_DIR, TLS_DIR, makeResult, median, round, startChild, startCpuWatch } from './common.mjs';
+import {
+  BENCH_DIR,
+  TLS_DIR,
+  contentionNote,
+  makeResult,
+  median,
+  round,
+  startChild,
+  startCpuWatch,
+} from './common.mjs';
 import { MESSAGE, METHOD, USER_ID, b24notify, bareFetch, interleave, twoBad } from './library-calls.mjs';
 
 export const name = 'library-overhead';
@@ -220,14 +229,12 @@ export async function run(ctx = {}) {
     'Sequential calls over one keep-alive connection to 127.0.0.1: mostly the loopback round trip and the ' +
       "emulator's work, which every contender pays alike; the ratio is the library's share on top.",
   );
-  const contended = [...httpRuns, ...httpsRuns].filter((r) => (r.otherCpuPercent ?? 0) > 10);
-  if (contended.length > 0) {
-    notes.push(
-      `Other processes took over 10% of the CPUs during ${contended.length} of ${httpRuns.length + httpsRuns.length} runs ` +
-        `(otherCpuPercent up to ${Math.max(...contended.map((r) => r.otherCpuPercent))}%): ` +
-        'absolute µs are inflated; the interleaving keeps the ratios fair.',
-    );
-  }
+  const contention = contentionNote(
+    [...httpRuns, ...httpsRuns],
+    'runs',
+    'absolute µs are inflated; the interleaving keeps the ratios fair.',
+  );
+  if (contention) notes.push(contention);
 
   return makeResult({
     name,

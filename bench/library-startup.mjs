@@ -4,10 +4,18 @@
 // a child process (bench/emulator-server.mjs); every variant's process is started with
 // NODE_EXTRA_CA_CERTS set to its CA, so all pay the same start-up and use the same transport.
 // The variants are interleaved, their order rotating each round, after one warm-up round.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { BENCH_DIR, ROOT, TLS_DIR, makeResult, median, round, startChild, startCpuWatch } from './common.mjs';
+import {
+  BENCH_DIR,
+  TLS_DIR,
+  contentionNote,
+  makeResult,
+  median,
+  round,
+  spawnTimed,
+  startChild,
+  startCpuWatch,
+} from './common.mjs';
 import { MESSAGE, METHOD, USER_ID } from './library-calls.mjs';
 
 export const name = 'library-startup';
@@ -95,43 +103,20 @@ const VARIANTS = [
   },
 ];
 
-/** Spawn one variant; resolve its wall time (spawn to exit) and what it printed. */
-function spawnOnce(variant, env) {
+/** Spawn one variant; resolve its wall time (spawn to exit) and the JSON of its last line. */
+async function spawnOnce(variant, env) {
   const args = variant.args ?? [...(variant.flags ?? []), '--input-type=module', '-e', variant.module];
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let wallMs;
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SPAWN_TIMEOUT_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', () => {
-      wallMs = performance.now() - t0;
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        reject(new Error(`${variant.key} exited ${code ?? signal}: ${stderr.trim().slice(-500)}`));
-        return;
-      }
-      let inner = {};
-      const last = stdout.trim().split('\n').pop();
-      if (last) {
-        try {
-          inner = JSON.parse(last);
-        } catch {
-          // Not our line: the wall time still stands.
-        }
-      }
-      resolve({ wallMs, ...inner });
-    });
-  });
+  const { wallMs, stdout } = await spawnTimed(args, { env, label: variant.key, timeoutMs: SPAWN_TIMEOUT_MS });
+  let inner = {};
+  const last = stdout.split('\n').pop();
+  if (last) {
+    try {
+      inner = JSON.parse(last);
+    } catch {
+      // Not our line: the wall time still stands.
+    }
+  }
+  return { wallMs, ...inner };
 }
 
 /**
@@ -258,14 +243,12 @@ export async function run(ctx = {}) {
         '(the ESM loader adds a little to each, the same for all of them).',
     );
     for (const [key, why] of failed) notes.push(`${key} failed and is missing: ${why}`);
-    const contended = runs.filter((r) => (r.otherCpuPercent ?? 0) > 10);
-    if (contended.length > 0) {
-      notes.push(
-        `Other processes took over 10% of the CPUs during ${contended.length} of ${runs.length} rounds ` +
-          `(otherCpuPercent up to ${Math.max(...contended.map((r) => r.otherCpuPercent))}%): ` +
-          'times are inflated; the interleaving keeps the ratios fair.',
-      );
-    }
+    const contention = contentionNote(
+      runs,
+      'rounds',
+      'times are inflated; the interleaving keeps the ratios fair.',
+    );
+    if (contention) notes.push(contention);
 
     return makeResult({
       name,

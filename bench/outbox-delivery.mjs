@@ -25,6 +25,7 @@ import {
   ROOT,
   TLS_DIR,
   TRIAL_DIR,
+  contentionNote,
   makeResult,
   median,
   round,
@@ -305,14 +306,12 @@ export async function run(ctx = {}) {
         'distinct come from its store after the run. Wall time is the delivery alone: building the commands, the ' +
         `client and (outbox) the queue come first. ${runs.length} runs in ${elapsedS} s.`,
     );
-    const contended = runs.filter((r) => (r.otherCpuPercent ?? 0) > 10);
-    if (contended.length > 0) {
-      notes.push(
-        `Other processes took over 10% of the CPUs during ${contended.length} of ${runs.length} runs ` +
-          `(otherCpuPercent up to ${Math.max(...contended.map((r) => r.otherCpuPercent))}%): ` +
-          'the bucket sets the pace, so times should hardly move, but round trips may be longer.',
-      );
-    }
+    const contention = contentionNote(
+      runs,
+      'runs',
+      'the bucket sets the pace, so times should hardly move, but round trips may be longer.',
+    );
+    if (contention) notes.push(contention);
 
     return makeResult({
       name,
