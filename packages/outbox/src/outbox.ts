@@ -200,8 +200,12 @@ export class Outbox {
       host: hostname(),
       heartbeat: this.#now(),
     };
-    const held = store.takeLock(mine, (lock) =>
-      lock.host === mine.host ? isAlive(lock.pid) : this.#now() - lock.heartbeat < LOCK_STALE_MS,
+    // A holder that stopped beating is gone, wherever it ran (its pid may since belong to another
+    // program); on this host, one whose process has ended is gone at once.
+    const held = store.takeLock(
+      mine,
+      (lock) =>
+        this.#now() - lock.heartbeat < LOCK_STALE_MS && (lock.host !== mine.host || isAlive(lock.pid)),
     );
     if (held) {
       throw new OutboxError(
@@ -210,7 +214,13 @@ export class Outbox {
       );
     }
     this.#delivering = true;
-    const heartbeat = setInterval(() => store.beat(mine.owner, this.#now()), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => {
+      try {
+        store.beat(mine.owner, this.#now());
+      } catch {
+        // The file is busy for a moment (another process adding): the next beat will do.
+      }
+    }, HEARTBEAT_MS);
     heartbeat.unref();
     try {
       return await deliver(store, client, {

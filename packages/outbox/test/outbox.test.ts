@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { RunningEmulator } from '@b24notify/emulator';
 import { B24ValidationError } from 'b24notify';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -257,6 +259,33 @@ describe('one delivery at a time, and stopping', () => {
     expect(() => a.close()).toThrow(/a delivery is under way/);
     await running;
     expect(await b.deliver(client(emu))).toMatchObject({ sent: 0 });
+  });
+
+  test("a dead delivery's lock is taken over: its process ended, or it stopped beating", async () => {
+    emu = await emulator();
+    const path = outboxPath();
+    const box = outbox(path);
+    box.add(notifications(3));
+    const lock = (pid: number, heartbeat: number, host = hostname()): void =>
+      tamper(
+        path,
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('delivery', ?)",
+        JSON.stringify({ owner: 'someone-else', pid, host, heartbeat }),
+      );
+    // A live process (this one's parent) that beat just now holds it.
+    lock(process.ppid, Date.now());
+    await expect(box.deliver(client(emu))).rejects.toMatchObject({ code: 'BUSY' });
+    // Another host, beating: busy too.
+    lock(1, Date.now(), 'elsewhere');
+    await expect(box.deliver(client(emu))).rejects.toMatchObject({ code: 'BUSY' });
+    // A live pid whose holder has not beaten for a minute: its pid was reused, it is gone.
+    lock(process.ppid, Date.now() - 60_000);
+    expect(await box.deliver(client(emu))).toMatchObject({ sent: 3 });
+    // A process that has ended, on this host: taken over at once.
+    box.add(notifications(2));
+    const ended = spawnSync(process.execPath, ['-e', '']).pid;
+    lock(ended ?? 999_999, Date.now());
+    expect(await box.deliver(client(emu))).toMatchObject({ sent: 2 });
   });
 
   test('stopping ends the delivery; the next one finishes it with nothing twice', async () => {
