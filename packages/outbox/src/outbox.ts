@@ -15,10 +15,12 @@ import type {
 
 /** The outbox's errors: a closed outbox, or one another process is delivering from. */
 export class OutboxError extends Error {
+  /** `OutboxError`, also when it comes from another copy of the package. */
   override name = 'OutboxError';
   /** `BUSY`: another live process holds the delivery; `CLOSED`: the outbox was closed. */
   readonly code: 'BUSY' | 'CLOSED';
 
+  /** An error with its code and a message that says what to do. */
   constructor(code: 'BUSY' | 'CLOSED', message: string) {
     super(message);
     this.code = code;

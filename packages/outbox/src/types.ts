@@ -26,17 +26,24 @@ export interface OutboxEntry {
   method: string;
   /** The parameters as they go on the wire (Bitrix24's names), TAG included. */
   params: Record<string, unknown>;
+  /** Where it stands. */
   state: EntryState;
   /** Sends attempted so far. */
   attempts: number;
   /** The portal's notification id, once sent. */
   notificationId?: number;
-  /** Why it failed, or why it waits: the portal's error code and description. */
-  error?: { code: string; description: string };
+  /** Why it failed, or why it waits. */
+  error?: {
+    /** The portal's error code (`USER_ID_EMPTY`), or ours (`NOT_CREATED`, `DELIVERY_UNKNOWN`). */
+    code: string;
+    /** What it means. */
+    description: string;
+  };
   /** Not sent before this time (ms since the epoch); 0 when due now. */
   notBefore: number;
-  /** When it was added and last changed (ms since the epoch). */
+  /** When it was added (ms since the epoch). */
   createdAt: number;
+  /** When it last changed (ms since the epoch). */
   updatedAt: number;
 }
 
@@ -65,9 +72,11 @@ export interface OutboxOptions {
 
 /** Progress of a delivery, after each batch. */
 export interface DeliveryProgress {
-  /** This delivery's counts so far. */
+  /** Messages this delivery has seen created, so far. */
   sent: number;
+  /** Messages this delivery has seen refused for good, so far. */
   failed: number;
+  /** Untagged messages this delivery could not tell about, so far. */
   unknown: number;
   /** Messages put back in line (limits, transient failures), counted each time. */
   requeued: number;
@@ -101,8 +110,13 @@ export interface DeliverOptions {
 
 /** What one delivery did. */
 export interface DeliveryReport extends DeliveryProgress {
-  /** Messages a previous, dead delivery left mid-send: re-queued (tagged) or marked unknown. */
-  recovered: { requeued: number; unknown: number };
+  /** Messages a previous, dead delivery left mid-send. */
+  recovered: {
+    /** Tagged ones, put back in line (sending them again replaces any copy that arrived). */
+    requeued: number;
+    /** Untagged ones, marked unknown. */
+    unknown: number;
+  };
   /** True when the signal stopped it before the outbox was empty. */
   aborted: boolean;
   /** Wall time of the delivery, ms. */
