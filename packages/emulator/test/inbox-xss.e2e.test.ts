@@ -229,7 +229,7 @@ const SCAN = `(() => {
   return {
     handlers: all.flatMap((e) => attrs(e).filter((a) => /^on/i.test(a.name)).map((a) => e.tagName + ' ' + a.name)),
     scripts: Array.from(document.scripts, (s) => s.getAttribute('src')),
-    dangerous: Array.from(app.querySelectorAll('script,iframe,frame,object,embed,svg,math,style,link,meta,base,form,template,details,input:not(.filter-tag):not(.filter-text):not(.filter-unread):not(.filter-method):not(.filter-errors):not(.clock-advance),textarea:not(.chaos-editor)'), (e) => e.tagName),
+    dangerous: Array.from(app.querySelectorAll('script,iframe,frame,object,embed,svg,math,style,link,meta,base,form,template,details,input:not(.filter-tag):not(.filter-text):not(.filter-unread):not(.filter-method):not(.filter-errors):not(.clock-advance):not(.setting-input),textarea:not(.chaos-editor)'), (e) => e.tagName),
     hrefs: Array.from(app.querySelectorAll('[href]'), (e) => e.getAttribute('href')),
     srcs: Array.from(app.querySelectorAll('[src]'), (e) => [e.getAttribute('src'), e.getAttribute('referrerpolicy')]),
     styles: Array.from(app.querySelectorAll('[style]'), (e) => [e.getAttribute('style'), e.tagName + '.' + e.className]),
@@ -379,6 +379,8 @@ describe('inbox page under hostile input', () => {
     emu.portal.chaos.configure({
       rules: [{ method: PAYLOADS[0] as string, faults: [{ type: 'reset' }] }],
     });
+    // Anyone on the machine may name a method in the portal settings, which the controls show.
+    emu.portal.config.processingSeconds = { ...emu.portal.config.processingSeconds, [MARKER]: 1 };
     await openInbox(page, emu.url, '#/requests');
     const rows = page.locator('tr.request-row');
     await expect.poll(() => rows.count()).toBeGreaterThan(PAYLOADS.length);
@@ -396,6 +398,7 @@ describe('inbox page under hostile input', () => {
     await expect
       .poll(() => page.locator('.chaos-editor').inputValue())
       .toContain(JSON.stringify(MARKER).slice(1, -1));
+    await expect.poll(() => page.locator('.portal-now').textContent()).toContain(`${MARKER} 1 s`);
     await assertNothingRan('controls');
 
     const csp = await page.evaluate<string[]>('window.__csp');

@@ -4,6 +4,9 @@
  * private to the page, so whatever it can do, a script can do too.
  */
 
+import type { LimitSettings, LimitsRequest } from './limits-form.js';
+import type { PortalChanges, PortalSettings } from './portal-form.js';
+
 /** The reserved prefix of the control API (`CONTROL_PREFIX` on the server). */
 export const API = '/_emulator/api';
 
@@ -131,6 +134,10 @@ export const api = {
   advanceClock: (advanceMs: number) => call<ClockState>('PUT', '/clock', { advanceMs }),
   setClockOffset: (offsetMs: number) => call<ClockState>('PUT', '/clock', { offsetMs }),
   reset: () => call<{ reset: boolean }>('POST', '/reset'),
+  limits: () => call<LimitSettings>('GET', '/limits'),
+  setLimits: (body: LimitsRequest) => call<LimitSettings>('PUT', '/limits', body),
+  portal: () => call<PortalSettings>('GET', '/portal'),
+  setPortal: (changes: PortalChanges) => call<PortalSettings>('PUT', '/portal', changes),
 };
 
 /** What the event stream delivers, by event name. */

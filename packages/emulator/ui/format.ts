@@ -82,3 +82,17 @@ export function parseDuration(text: string): number | undefined {
   const ms = Math.round(n * (scale[unit] ?? 1));
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+/**
+ * A typed number for a settings field: empty is undefined (leave the setting as it is), a
+ * decimal comma reads as a point. Range is not checked here: a zero or a negative number goes
+ * to the API, whose message names the field and what it takes.
+ * @returns the number, undefined for an empty field, or null when the text is not a number
+ */
+export function parseNumber(input: string): number | undefined | null {
+  const s = input.trim().replace(/^([+-]?\d*),(\d+)$/, '$1.$2');
+  if (s === '') return undefined;
+  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(s)) return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}

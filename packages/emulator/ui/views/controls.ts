@@ -1,11 +1,15 @@
 /**
- * Controls: fault injection (the `/chaos` settings as JSON, with examples), the portal clock
- * (advance it to expire tokens and limit windows without waiting) and resetting the portal.
+ * Controls: the portal's limits and settings (each its own panel), fault injection (the
+ * `/chaos` settings as JSON, with examples), the portal clock (advance it to expire tokens and
+ * limit windows without waiting) and resetting the portal.
  */
 
 import { api } from '../api.js';
 import { button, el } from '../dom.js';
 import { formatDateTime, formatOffset, parseDuration } from '../format.js';
+import { errorMessage, showStatus, statusLine } from './form.js';
+import { LimitsPanel } from './limits.js';
+import { PortalPanel } from './portal.js';
 
 /** Ready-made chaos settings, as the README describes them. */
 const EXAMPLES: { label: string; settings: unknown }[] = [
@@ -47,19 +51,17 @@ export interface ControlsHost {
   report(err: unknown): void;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** The controls view. */
 export class ControlsView {
   readonly root = el('div', 'view controls-view');
+  readonly #limits = new LimitsPanel();
+  readonly #portal = new PortalPanel();
   readonly #editor = el('textarea', 'chaos-editor');
-  readonly #chaosStatus = el('p', 'chaos-status');
+  readonly #chaosStatus = statusLine('chaos-status');
   readonly #now = el('span', 'clock-now');
   readonly #offset = el('span', 'clock-offset');
   readonly #advance = el('input', 'clock-advance');
-  readonly #clockStatus = el('p', 'clock-status');
+  readonly #clockStatus = statusLine('clock-status');
   #offsetMs = 0;
   #ticker: ReturnType<typeof setInterval> | undefined;
 
@@ -72,7 +74,7 @@ export class ControlsView {
       examples.append(
         button(example.label, 'example', () => {
           this.#editor.value = JSON.stringify(example.settings, null, 2);
-          this.#status(this.#chaosStatus, 'Not applied yet: press Apply.', 'muted');
+          showStatus(this.#chaosStatus, 'Not applied yet: press Apply.', 'muted');
         }),
       );
     }
@@ -106,6 +108,8 @@ export class ControlsView {
     });
 
     this.root.append(
+      this.#limits.root,
+      this.#portal.root,
       el(
         'section',
         'panel chaos',
@@ -151,15 +155,23 @@ export class ControlsView {
 
   /** Load the current settings; starts the clock display. */
   async load(): Promise<void> {
-    try {
-      this.#editor.value = JSON.stringify(await api.chaos(), null, 2);
-      this.#status(this.#chaosStatus, '', 'muted');
-    } catch (err) {
-      this.#status(this.#chaosStatus, message(err), 'error');
-    }
-    await this.#setClock(api.clock());
+    await Promise.all([
+      this.#limits.load(),
+      this.#portal.load(),
+      this.#loadChaos(),
+      this.#setClock(api.clock()),
+    ]);
     clearInterval(this.#ticker);
     this.#ticker = setInterval(() => this.#renderClock(), 1000);
+  }
+
+  async #loadChaos(): Promise<void> {
+    try {
+      this.#editor.value = JSON.stringify(await api.chaos(), null, 2);
+      showStatus(this.#chaosStatus, '', 'muted');
+    } catch (err) {
+      showStatus(this.#chaosStatus, errorMessage(err), 'error');
+    }
   }
 
   /** Stop the ticking clock while the view is hidden. */
@@ -168,31 +180,26 @@ export class ControlsView {
     this.#ticker = undefined;
   }
 
-  #status(node: HTMLElement, text: string, kind: 'ok' | 'error' | 'muted'): void {
-    node.textContent = text;
-    node.className = `${node.className.split(' ')[0]} ${kind}`;
-  }
-
   async #applyChaos(): Promise<void> {
     let settings: unknown;
     try {
       settings = JSON.parse(this.#editor.value);
     } catch (err) {
-      this.#status(this.#chaosStatus, `Not valid JSON: ${message(err)}`, 'error');
+      showStatus(this.#chaosStatus, `Not valid JSON: ${errorMessage(err)}`, 'error');
       return;
     }
     try {
       this.#editor.value = JSON.stringify(await api.setChaos(settings), null, 2);
-      this.#status(this.#chaosStatus, 'Applied.', 'ok');
+      showStatus(this.#chaosStatus, 'Applied.', 'ok');
     } catch (err) {
-      this.#status(this.#chaosStatus, message(err), 'error');
+      showStatus(this.#chaosStatus, errorMessage(err), 'error');
     }
   }
 
   async #advanceBy(input: string): Promise<void> {
     const ms = parseDuration(input);
     if (ms === undefined) {
-      this.#status(this.#clockStatus, 'Give a duration such as 90s, 5m, 2h, 1d or milliseconds.', 'error');
+      showStatus(this.#clockStatus, 'Give a duration such as 90s, 5m, 2h, 1d or milliseconds.', 'error');
       return;
     }
     await this.#moveClock(ms);
@@ -205,9 +212,9 @@ export class ControlsView {
   async #setClock(answer: Promise<{ now: number; offsetMs: number }>): Promise<void> {
     try {
       this.#offsetMs = (await answer).offsetMs;
-      this.#status(this.#clockStatus, '', 'muted');
+      showStatus(this.#clockStatus, '', 'muted');
     } catch (err) {
-      this.#status(this.#clockStatus, message(err), 'error');
+      showStatus(this.#clockStatus, errorMessage(err), 'error');
     }
     this.#renderClock();
   }

@@ -1,0 +1,203 @@
+/**
+ * The controls view's limits and portal panels in headless Chromium: what is set on the page
+ * is what the control API then reports and what REST calls meet; a bad number is answered with
+ * the API's own message and changes nothing. Screenshots go to test-artifacts/inbox/.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../src/index.js';
+import { launchChromium, openInbox, screenshot, watchedPage, type PageWatch } from './support/browser.js';
+
+let browser: Browser;
+let emu: RunningEmulator;
+let watch: PageWatch;
+let page: Page;
+
+/** Call the control API from the test, as a script would. */
+async function control(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${emu.url}/_emulator/api${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const data = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${path}: ${String(data.error)}`);
+  return data;
+}
+
+/** A REST call through the webhook: the status and the error code, if any. */
+async function rest(): Promise<{ status: number; error: unknown }> {
+  const res = await fetch(`${emu.webhookUrl}im.notify.personal.add`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ USER_ID: 5, MESSAGE: 'From the controls test' }),
+  });
+  const body = (await res.json()) as { error?: unknown };
+  return { status: res.status, error: body.error };
+}
+
+const STANDARD = {
+  intensity: { drainPerSecond: 2, capacity: 50 },
+  operating: { budgetSeconds: 480, windowMinutes: 10, alignment: 'clock' },
+};
+
+beforeAll(async () => {
+  [browser, emu] = await Promise.all([launchChromium(), startEmulator({ portal: { plan: 'standard' } })]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await emu?.close();
+});
+
+beforeEach(async () => {
+  // Limits and portal settings outlive a reset: put them back through the API.
+  await control('PUT', '/limits', { plan: 'standard' });
+  await control('PUT', '/portal', {
+    state: 'active',
+    errorTable: 'current',
+    attachMaxLength: 60000,
+    requireHttps: false,
+  });
+  emu.portal.reset();
+  watch = await watchedPage(browser);
+  page = watch.page;
+  await openInbox(page, emu.url, '#/controls');
+});
+
+afterEach(async () => {
+  expect(watch.errors).toEqual([]);
+  expect(watch.dialogs).toEqual([]);
+  await page.close();
+});
+
+const text = (selector: string) => page.locator(selector).textContent();
+
+describe('controls: limits', () => {
+  test('shows the limits, and a plan with changed numbers set on the page is what the portal has', async () => {
+    expect(await text('.limits-plan')).toBe('standard');
+    expect(await text('.limits-intensity')).toBe('capacity 50, drains 2 per second');
+    expect(await text('.limits-operating')).toBe('480 s per method in a 10-minute window');
+    expect(await page.locator('.limits-plan-select').inputValue()).toBe('standard');
+    expect(await page.locator('.limit-capacity').getAttribute('placeholder')).toBe('50');
+    // Every control is named for assistive technology by its label.
+    await page.getByLabel('Plan preset').waitFor();
+    await page.getByLabel('Capacity (X)').waitFor();
+    await page.getByLabel('Drain per second (Y)').waitFor();
+
+    await page.locator('.limits-plan-select').selectOption('enterprise');
+    expect(await page.locator('.limit-capacity').getAttribute('placeholder')).toBe('250');
+    // A bucket of three that hardly drains: the fourth call is refused, however slow the run.
+    await page.getByLabel('Capacity (X)').fill('3');
+    await page.getByLabel('Drain per second (Y)').fill('0.001');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-status')).toBe('Applied.');
+
+    expect(await control('GET', '/limits')).toEqual({
+      ...STANDARD,
+      intensity: { drainPerSecond: 0.001, capacity: 3 },
+    });
+    // The page shows what the portal now has, read back.
+    expect(await text('.limits-plan')).toBe('enterprise, with changes');
+    expect(await text('.limits-intensity')).toBe('capacity 3, drains 0.001 per second');
+    expect(await page.locator('.limits-plan-select').inputValue()).toBe('enterprise');
+    expect(await page.locator('.limit-capacity').inputValue()).toBe('3');
+    await screenshot(page, 'controls-limits');
+
+    const answers = [await rest(), await rest(), await rest(), await rest()];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 503]);
+    expect(answers[3]?.error).toBe('QUERY_LIMIT_EXCEEDED');
+
+    // Plan enterprise as it is: capacity 250 again, and the counters start afresh.
+    await page.getByLabel('Capacity (X)').fill('');
+    await page.getByLabel('Drain per second (Y)').fill('');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-plan')).toBe('enterprise');
+    expect(await control('GET', '/limits')).toEqual({
+      ...STANDARD,
+      intensity: { drainPerSecond: 5, capacity: 250 },
+    });
+    expect((await rest()).status).toBe(200);
+
+    // Off: no limits at all.
+    await page.locator('.limits-plan-select').selectOption('off');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-intensity')).toBe('off');
+    expect(await text('.limits-operating')).toBe('off');
+    expect(await control('GET', '/limits')).toEqual({ intensity: false, operating: false });
+  });
+
+  test("a bad number shows the API's message and changes nothing", async () => {
+    await page.getByLabel('Capacity (X)').fill('-5');
+    await page.locator('.limits-apply').click();
+    await expect
+      .poll(() => text('.limits-status'))
+      .toBe('PUT /limits: intensity.capacity: must be a positive finite number, got -5');
+    expect(await page.locator('.limits-status').getAttribute('class')).toContain('error');
+    expect(await control('GET', '/limits')).toEqual(STANDARD);
+    expect(await text('.limits-intensity')).toBe('capacity 50, drains 2 per second');
+
+    await page.getByLabel('Capacity (X)').fill('');
+    await page.getByLabel('Window, min').fill('1.5');
+    await page.locator('.limits-apply').click();
+    await expect
+      .poll(() => text('.limits-status'))
+      .toContain('operating.windowMinutes: must be a whole number');
+    expect(await control('GET', '/limits')).toEqual(STANDARD);
+
+    // Not a number at all: said on the page, nothing sent.
+    await page.getByLabel('Window, min').fill('ten');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-status')).toBe('Window, min: "ten" is not a number');
+    expect(await control('GET', '/limits')).toEqual(STANDARD);
+
+    // The same for the portal: a bad ATTACH limit next to a new state changes neither.
+    await page.getByLabel('State').selectOption('deleted');
+    await page.getByLabel('ATTACH max length, characters').fill('0');
+    await page.locator('.portal-apply').click();
+    await expect
+      .poll(() => text('.portal-status'))
+      .toBe('PUT /portal: attachMaxLength: expected a positive integer');
+    const portal = await control('GET', '/portal');
+    expect([portal.state, portal.attachMaxLength]).toEqual(['active', 60000]);
+    expect(await text('.portal-now')).toMatch(/^active · /);
+    expect((await rest()).status).toBe(200);
+    await screenshot(page, 'controls-errors');
+  });
+});
+
+describe('controls: portal', () => {
+  test('overloaded makes REST calls answer OVERLOAD_LIMIT, and normal works again', async () => {
+    expect(await page.getByLabel('State').inputValue()).toBe('active');
+    expect(await text('.portal-now')).toContain('error table current');
+    expect((await rest()).status).toBe(200);
+
+    await page.getByLabel('State').selectOption('overloaded');
+    await page.locator('.portal-apply').click();
+    await expect.poll(() => text('.portal-status')).toBe('Applied.');
+    expect((await control('GET', '/portal')).state).toBe('overloaded');
+    expect(await text('.portal-now')).toMatch(/^overloaded · /);
+    expect(await rest()).toEqual({ status: 401, error: 'OVERLOAD_LIMIT' });
+
+    // The older docs' table answers the same code with 503.
+    await page.getByLabel('Error table').selectOption('legacy');
+    await page.locator('.portal-apply').click();
+    await expect.poll(() => text('.portal-now')).toContain('error table legacy');
+    expect(await rest()).toEqual({ status: 503, error: 'OVERLOAD_LIMIT' });
+
+    await page.getByLabel('State').selectOption('active');
+    await page.getByLabel('Error table').selectOption('current');
+    await page.getByLabel('ATTACH max length, characters').fill('30000');
+    await page.locator('.portal-apply').click();
+    await expect.poll(() => text('.portal-now')).toMatch(/^active · error table current · /);
+    const portal = await control('GET', '/portal');
+    expect([portal.state, portal.errorTable, portal.attachMaxLength]).toEqual(['active', 'current', 30000]);
+    expect((await rest()).status).toBe(200);
+
+    // Nothing changed in the form: nothing is sent.
+    await page.locator('.portal-apply').click();
+    await expect.poll(() => text('.portal-status')).toContain('Nothing to change');
+    await screenshot(page, 'controls-portal');
+  });
+});

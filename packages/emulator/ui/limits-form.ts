@@ -1,0 +1,144 @@
+/**
+ * The limits form's pure parts: the portal's limits in words, the plan preset they match, the
+ * form filled from them, and the `PUT /limits` body from what was typed. No DOM, unit-tested in
+ * Node. The preset numbers come from the server's own table, so the page cannot drift from it.
+ */
+
+import { PRESETS, type LimitSettings, type PlanPreset } from '../src/limits/presets.js';
+import { parseNumber } from './format.js';
+
+export type { LimitSettings, PlanPreset };
+
+/** The plan presets, in the order the selector offers them. */
+export const PLANS: readonly PlanPreset[] = ['standard', 'enterprise', 'off'];
+
+/** The number fields of the form: the bucket's X and Y, the operating budget and its window. */
+export type LimitField = 'capacity' | 'drainPerSecond' | 'budgetSeconds' | 'windowMinutes';
+
+/** Each field's limit and label, in form order. */
+export const LIMIT_FIELDS: readonly { field: LimitField; limit: 'intensity' | 'operating'; label: string }[] =
+  [
+    { field: 'capacity', limit: 'intensity', label: 'Capacity (X)' },
+    { field: 'drainPerSecond', limit: 'intensity', label: 'Drain per second (Y)' },
+    { field: 'budgetSeconds', limit: 'operating', label: 'Operating budget, s' },
+    { field: 'windowMinutes', limit: 'operating', label: 'Window, min' },
+  ];
+
+/** What the form holds: a preset, and numbers as typed; an empty field keeps the preset's value. */
+export interface LimitsForm {
+  plan: PlanPreset;
+  fields: Record<LimitField, string>;
+}
+
+/** The body of `PUT /limits`: a preset with single numbers overridden. */
+export interface LimitsRequest {
+  plan: PlanPreset;
+  intensity?: { capacity?: number; drainPerSecond?: number };
+  operating?: { budgetSeconds?: number; windowMinutes?: number };
+}
+
+const EMPTY: Record<LimitField, string> = {
+  capacity: '',
+  drainPerSecond: '',
+  budgetSeconds: '',
+  windowMinutes: '',
+};
+
+/** A field's value in `limits`, or undefined when its limit is off. */
+export function fieldValue(limits: LimitSettings, field: LimitField): number | undefined {
+  const { intensity, operating } = limits;
+  switch (field) {
+    case 'capacity':
+      return intensity ? intensity.capacity : undefined;
+    case 'drainPerSecond':
+      return intensity ? intensity.drainPerSecond : undefined;
+    case 'budgetSeconds':
+      return operating ? operating.budgetSeconds : undefined;
+    case 'windowMinutes':
+      return operating ? operating.windowMinutes : undefined;
+  }
+}
+
+/** A preset's value of a field (undefined when the preset switches that limit off): the placeholder. */
+export function presetValue(plan: PlanPreset, field: LimitField): number | undefined {
+  return fieldValue(PRESETS[plan], field);
+}
+
+/** `capacity 50, drains 2 per second`, or `off`. */
+export function describeIntensity(limits: LimitSettings): string {
+  const i = limits.intensity;
+  return i ? `capacity ${i.capacity}, drains ${i.drainPerSecond} per second` : 'off';
+}
+
+/** `480 s per method in a 10-minute window`, or `off`; the bucket alignment when not the default. */
+export function describeOperating(limits: LimitSettings): string {
+  const o = limits.operating;
+  if (!o) return 'off';
+  const aligned = o.alignment === 'first-call' ? ' (buckets from the first call)' : '';
+  return `${o.budgetSeconds} s per method in a ${o.windowMinutes}-minute window${aligned}`;
+}
+
+const differences = (limits: LimitSettings, plan: PlanPreset): LimitField[] =>
+  LIMIT_FIELDS.map((f) => f.field).filter((f) => fieldValue(limits, f) !== presetValue(plan, f));
+
+const sameShape = (limits: LimitSettings, plan: PlanPreset): boolean =>
+  (limits.intensity === false) === (PRESETS[plan].intensity === false) &&
+  (limits.operating === false) === (PRESETS[plan].operating === false) &&
+  (limits.operating === false || (limits.operating.alignment ?? 'clock') === 'clock');
+
+/** The preset the limits are exactly, or `custom`. */
+export function matchPlan(limits: LimitSettings): PlanPreset | 'custom' {
+  return PLANS.find((plan) => sameShape(limits, plan) && differences(limits, plan).length === 0) ?? 'custom';
+}
+
+/**
+ * The form that would give the portal these limits again: a preset with the numbers that differ
+ * from it filled in. The portal keeps no plan name, so the preset is `preferred` (the one last
+ * applied from the page) when it can express the limits, else the closest. With one limit off
+ * and the other on, that is `off` with the live limit's numbers (a number turns a limit of
+ * `off` on, the rest taken from `standard`).
+ */
+export function formFromLimits(limits: LimitSettings, preferred?: PlanPreset): LimitsForm {
+  const exact = matchPlan(limits);
+  if (exact !== 'custom') return { plan: exact, fields: { ...EMPTY } };
+  const fields = { ...EMPTY };
+  if (limits.intensity && limits.operating && preferred !== 'off') {
+    const closest =
+      differences(limits, 'enterprise').length < differences(limits, 'standard').length
+        ? 'enterprise'
+        : 'standard';
+    const plan = preferred ?? closest;
+    for (const field of differences(limits, plan)) fields[field] = String(fieldValue(limits, field));
+    return { plan, fields };
+  }
+  for (const { field } of LIMIT_FIELDS) {
+    const value = fieldValue(limits, field);
+    if (value !== undefined) fields[field] = String(value);
+  }
+  return { plan: 'off', fields };
+}
+
+/** How the portal's plan reads: the preset, or the preset it was changed from (see {@link formFromLimits}). */
+export function describePlan(limits: LimitSettings, preferred?: PlanPreset): string {
+  const exact = matchPlan(limits);
+  return exact === 'custom' ? `${formFromLimits(limits, preferred).plan}, with changes` : exact;
+}
+
+/** The `PUT /limits` body from the form, or what is wrong with a field that is not a number. */
+export function limitsRequest(form: LimitsForm): { body: LimitsRequest } | { error: string } {
+  const body: LimitsRequest = { plan: form.plan };
+  for (const { field, limit, label } of LIMIT_FIELDS) {
+    const value = parseNumber(form.fields[field]);
+    if (value === null) return { error: `${label}: "${form.fields[field].trim()}" is not a number` };
+    if (value === undefined) continue;
+    const part: Record<string, number> = (body[limit] ??= {});
+    part[field] = value;
+  }
+  return { body };
+}
+
+/** A plan as the selector offers it: `standard: 50, 2/s` (capacity, then drain). */
+export function planLabel(plan: PlanPreset): string {
+  const i = PRESETS[plan].intensity;
+  return i ? `${plan}: ${i.capacity}, ${i.drainPerSecond}/s` : `${plan}: no limits`;
+}
