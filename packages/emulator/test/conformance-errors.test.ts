@@ -176,6 +176,14 @@ describe.each(TRANSPORTS)('system errors over %s', (transport) => {
       expect((await t.hook('profile')).status).toBe(200);
     });
 
+    it('a settings change the control API refuses changes nothing, not even its valid part', async () => {
+      t = await start();
+      const refused = await t.control('PUT', '/portal', { attachMaxLength: 5000, state: 'on fire' });
+      expect(refused.status).toBe(400);
+      const now = await t.control('GET', '/portal');
+      expect(now.body).toMatchObject({ state: 'active', attachMaxLength: 60_000 });
+    });
+
     it('overloaded portal: OVERLOAD_LIMIT', async () => {
       t = await start();
       await t.control('PUT', '/portal', { state: 'overloaded' });

@@ -36,7 +36,7 @@ export function putChaos(r: ControlRequest) {
   return r.portal.chaos.settings();
 }
 
-/** GET /limits — the settings and the caller-independent counters. */
+/** GET /limits — the limit settings in force (the counters are per caller and not shown). */
 export function getLimits(r: ControlRequest) {
   return { ...r.portal.limits };
 }
@@ -85,34 +85,39 @@ export function getPortal(r: ControlRequest) {
   };
 }
 
-/** PUT /portal — change portal settings at run time (state, error table, ATTACH limit…). */
+/**
+ * PUT /portal — change portal settings at run time (state, error table, ATTACH limit…). All or
+ * nothing: every setting is checked before any is applied, so a refused one changes nothing.
+ */
 export function putPortal(r: ControlRequest) {
   const body = objectBody(r.body);
   const c = r.portal.config;
+  const changes: Partial<typeof c> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key in PORTAL_SETTINGS) {
       const allowed: readonly string[] = PORTAL_SETTINGS[key as keyof typeof PORTAL_SETTINGS];
       if (typeof value !== 'string' || !allowed.includes(value)) {
         throw new ControlError(`${key}: expected one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
       }
-      Object.assign(c, { [key]: value });
+      Object.assign(changes, { [key]: value });
     } else if (key === 'requireHttps') {
       if (typeof value !== 'boolean') throw new ControlError('requireHttps: expected true or false');
-      c.requireHttps = value;
+      changes.requireHttps = value;
     } else if (key === 'attachMaxLength') {
       if (!Number.isInteger(value) || (value as number) < 1) {
         throw new ControlError('attachMaxLength: expected a positive integer');
       }
-      c.attachMaxLength = value as number;
+      changes.attachMaxLength = value as number;
     } else if (key === 'processingSeconds') {
       const map = objectBody(value);
       for (const [m, s] of Object.entries(map)) {
         if (typeof s !== 'number' || !(s >= 0))
           throw new ControlError(`processingSeconds.${m}: expected seconds >= 0`);
       }
-      c.processingSeconds = { ...c.processingSeconds, ...(map as Record<string, number>) };
+      changes.processingSeconds = { ...c.processingSeconds, ...(map as Record<string, number>) };
     } else throw new ControlError(`${key}: not a portal setting`);
   }
+  Object.assign(c, changes);
   return getPortal(r);
 }
 
