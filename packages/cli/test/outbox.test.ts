@@ -49,7 +49,7 @@ describe('b24notify outbox', () => {
     const path = db();
     const before = emu.portal.store.all().length;
     const added = await run(
-      ['outbox', 'add', file(`# header comment\n${lines(120)}\n\n`), '--db', path, '--json'],
+      ['outbox', 'add', file(`\uFEFF# header comment\n${lines(120)}\n\n`), '--db', path, '--json'],
       {
         env,
       },

@@ -33,7 +33,9 @@ function dbPath(io: Io, db: string | undefined): string {
  * Notifications from text: a JSON array, or JSON Lines (one object per line; blank lines and
  * lines starting with `#` skipped). Returns each with where it came from, for error messages.
  */
-function parseNotifications(text: string, source: string): { list: unknown[]; where: (i: number) => string } {
+function parseNotifications(raw: string, source: string): { list: unknown[]; where: (i: number) => string } {
+  // A byte-order mark, as Windows editors write one, is not part of the JSON.
+  const text = raw.replace(/^\uFEFF/, '');
   const trimmed = text.trim();
   if (trimmed === '') throw new UsageError(`${source}: no notifications in it`, NAME);
   if (trimmed.startsWith('[')) {
