@@ -117,9 +117,11 @@ describe('b24notify outbox', () => {
       [['outbox', 'requeue'], /--state failed or --state unknown/],
       [['outbox', 'deliver', '--plan', 'gold'], /--plan: expected standard or enterprise, got "gold"/],
       [['outbox', 'deliver', '--batch-size', '51'], /--batch-size: expected a whole number from 1 to 50/],
+      [['outbox', 'status', '--db', join(box.dir, 'no', 'x.db')], /no[/\\]x\.db: its folder does not exist/],
+      [['outbox', 'status', '--db', box.dir], /that is a folder: pass the path of a file in it/],
     ];
     for (const [args, message] of cases) {
-      const r = await run([...args, '--db', path], { env });
+      const r = await run(args.includes('--db') ? args : [...args, '--db', path], { env });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

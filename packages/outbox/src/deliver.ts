@@ -10,6 +10,7 @@ import {
   isB24Error,
   isB24RateLimitError,
   isB24ValidationError,
+  type B24RateLimitError,
   type BatchCommand,
   type BatchResult,
   type Client,
@@ -102,6 +103,15 @@ export async function deliver(store: Store, client: Client, s: DeliverSettings):
       ? { id: row.id, state: 'failed', error: errorOf(err) }
       : { id: row.id, state: 'pending', notBefore: s.now() + backoffMs(row.attempts), error: errorOf(err) };
 
+  /** A limit turned the message away: nothing was tried, it goes again when the limit lifts. */
+  const heldBack = (row: MessageRow, err: B24RateLimitError): Outcome => ({
+    id: row.id,
+    state: 'pending',
+    notBefore: err.retryAt ?? s.now() + (err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : 1000),
+    refund: true,
+    error: errorOf(err),
+  });
+
   /** The whole batch failed: no answer per message. */
   const batchFailed = (rows: readonly MessageRow[], err: unknown): Outcome[] => {
     if (s.signal?.aborted && !isB24Error(err)) {
@@ -125,16 +135,7 @@ export async function deliver(store: Store, client: Client, s: DeliverSettings):
     }
     if (isB24ValidationError(err))
       return rows.map((row) => ({ id: row.id, state: 'failed', error: errorOf(err) }));
-    if (isB24RateLimitError(err)) {
-      const at = err.retryAt ?? s.now() + (err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : 1000);
-      return rows.map((row) => ({
-        id: row.id,
-        state: 'pending',
-        notBefore: at,
-        refund: true,
-        error: errorOf(err),
-      }));
-    }
+    if (isB24RateLimitError(err)) return rows.map((row) => heldBack(row, err));
     if (isB24Error(err) && err.delivery === 'not-delivered') return rows.map((row) => notArrived(row, err));
     return rows.map((row) => maybeArrived(row, err));
   };
@@ -164,10 +165,7 @@ export async function deliver(store: Store, client: Client, s: DeliverSettings):
       fatal ??= { error: err };
       return { id: row.id, state: 'pending', refund: true, error: errorOf(err) };
     }
-    if (isB24RateLimitError(err)) {
-      const at = err.retryAt ?? s.now() + (err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : 1000);
-      return { id: row.id, state: 'pending', notBefore: at, refund: true, error: errorOf(err) };
-    }
+    if (isB24RateLimitError(err)) return heldBack(row, err);
     const info = errorCodeInfo(err.code);
     if (info?.retryable) return info.applied ? maybeArrived(row, err) : notArrived(row, err);
     return { id: row.id, state: 'failed', error: errorOf(err) };

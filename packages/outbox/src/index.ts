@@ -4,7 +4,8 @@
  * lost and nothing shown twice.
  * @packageDocumentation
  */
-export { openOutbox, Outbox, OutboxError } from './outbox.js';
+export { OutboxError, type OutboxErrorCode } from './errors.js';
+export { openOutbox, Outbox } from './outbox.js';
 export type {
   DeliverOptions,
   DeliveryProgress,

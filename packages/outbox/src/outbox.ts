@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { B24ValidationError, BATCH_LIMIT, notificationCommand, type Client } from 'b24notify';
 import { deliver } from './deliver.js';
+import { OutboxError } from './errors.js';
 import { Store, type DeliveryLock, type MessageRow } from './store.js';
 import type {
   DeliverOptions,
@@ -12,20 +13,6 @@ import type {
   OutboxOptions,
   OutboxStats,
 } from './types.js';
-
-/** The outbox's errors: a closed outbox, or one another process is delivering from. */
-export class OutboxError extends Error {
-  /** `OutboxError`, also when it comes from another copy of the package. */
-  override name = 'OutboxError';
-  /** `BUSY`: another live process holds the delivery; `CLOSED`: the outbox was closed. */
-  readonly code: 'BUSY' | 'CLOSED';
-
-  /** An error with its code and a message that says what to do. */
-  constructor(code: 'BUSY' | 'CLOSED', message: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 /** A lock whose holder has not beaten its heart for this long is dead, wherever it ran. */
 const LOCK_STALE_MS = 30_000;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { fileProblem, OutboxError } from './errors.js';
 import type { EntryState } from './types.js';
 
 /** One row of `messages`, as SQLite returns it. */
@@ -70,26 +71,36 @@ export class Store {
   readonly uid: string;
 
   constructor(path: string) {
-    // The file holds what the notifications say: readable by its owner only. SQLite gives its
-    // -wal and -shm files the database file's mode.
-    if (path !== ':memory:' && !path.startsWith('file:')) {
-      closeSync(openSync(path, 'a', 0o600));
+    try {
+      // The file holds what the notifications say: readable by its owner only. SQLite gives
+      // its -wal and -shm files the database file's mode.
+      if (path !== ':memory:' && !path.startsWith('file:')) {
+        closeSync(openSync(path, 'a', 0o600));
+      }
+      this.db = new Database(path);
+    } catch (err) {
+      throw fileProblem(path, err);
     }
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // A commit reaches the disk before add() returns: "queued" must survive a power cut.
-    this.db.pragma('synchronous = FULL');
-    // Another process may hold the write lock for a moment (its own claim or record).
-    this.db.pragma('busy_timeout = 5000');
-    this.#migrate();
-    this.uid = this.#meta('uid') ?? this.#initUid();
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // A commit reaches the disk before add() returns: "queued" must survive a power cut.
+      this.db.pragma('synchronous = FULL');
+      // Another process may hold the write lock for a moment (its own claim or record).
+      this.db.pragma('busy_timeout = 5000');
+      this.#migrate(path);
+      this.uid = this.#meta('uid') ?? this.#initUid();
+    } catch (err) {
+      this.db.close();
+      throw err instanceof OutboxError ? err : fileProblem(path, err);
+    }
   }
 
-  #migrate(): void {
+  #migrate(path: string): void {
     const version = Number(this.db.pragma('user_version', { simple: true }));
     if (version > MIGRATIONS.length) {
-      throw new Error(
-        `the outbox file was written by a newer @b24notify/outbox (schema ${version}, this one knows ${MIGRATIONS.length}): upgrade the package`,
+      throw new OutboxError(
+        'FILE',
+        `cannot open the outbox ${path}: a newer @b24notify/outbox wrote it (schema ${version}, this one knows ${MIGRATIONS.length}): upgrade the package`,
       );
     }
     for (let v = version; v < MIGRATIONS.length; v++) {

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { RunningEmulator } from '@b24notify/emulator';
 import { B24ValidationError } from 'b24notify';
 import { afterEach, describe, expect, test } from 'vitest';
 import { openOutbox, OutboxError, type Outbox } from '../src/index.js';
-import { client, emulator, notifications, outboxPath, tagCounts, tamper } from './support.js';
+import { client, emulator, notifications, outboxPath, tagCounts, tamper, tempDir } from './support.js';
 
 let emu: RunningEmulator | undefined;
 const open: Outbox[] = [];
@@ -150,6 +151,36 @@ describe('bad input', () => {
     await expect(box.deliver(client(emu), { maxAttempts: 1.5 })).rejects.toThrow(/^maxAttempts:/);
     expect(() => box.entries({ state: 'lost' as 'sent' })).toThrow(/^state: expected one of pending/);
     expect(box.stats().pending).toBe(2);
+  });
+
+  test('a path that cannot be an outbox says why and what to do', () => {
+    const dir = tempDir();
+    const cases: [string, RegExp][] = [
+      [join(dir, 'no', 'such', 'folder.db'), /its folder does not exist: create the folder/],
+      [dir, /that is a folder: pass the path of a file in it/],
+    ];
+    const notSqlite = join(dir, 'notes.txt');
+    writeFileSync(notSqlite, 'these are my notes, not a database, and long enough to be read as a header');
+    cases.push([notSqlite, /it is not an outbox file \(not SQLite\): pass another path/]);
+    const newer = join(dir, 'newer.db');
+    openOutbox(newer).close();
+    tamper(newer, 'PRAGMA user_version = 99');
+    cases.push([
+      newer,
+      /a newer @b24notify\/outbox wrote it \(schema 99, this one knows 1\): upgrade the package/,
+    ]);
+    for (const [path, why] of cases) {
+      let error: unknown;
+      try {
+        openOutbox(path).close();
+      } catch (err) {
+        error = err;
+      }
+      expect(error, path).toBeInstanceOf(OutboxError);
+      expect(error).toMatchObject({ code: 'FILE', message: expect.stringMatching(why) });
+      expect((error as Error).message).toContain(path);
+    }
+    expect(readFileSync(notSqlite, 'utf8')).toMatch(/^these are my notes/);
   });
 
   test('a closed outbox says so', () => {

@@ -4,6 +4,7 @@
  * notifications, deliver them in batches within the portal's limits, and run `deliver` again
  * after a crash or Ctrl+C: it resumes with nothing lost and nothing shown twice.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Outbox, OutboxNotification } from '@b24notify/outbox';
 import { PLANS, type PacingOptions } from 'b24notify';
@@ -71,7 +72,6 @@ async function add(outbox: Outbox, args: string[], system: boolean, io: Io): Pro
   let text: string;
   if (file === '-') text = await io.readStdin();
   else {
-    const { readFileSync } = await import('node:fs');
     try {
       text = readFileSync(resolve(io.cwd, file), 'utf8');
     } catch (err) {
@@ -99,6 +99,22 @@ async function add(outbox: Outbox, args: string[], system: boolean, io: Io): Pro
     if (match) throw new UsageError(`${where(Number(match[1]))}: ${match[2]}`, NAME);
     throw err;
   }
+}
+
+/**
+ * The outbox's own errors as the CLI reports them: a file that cannot be an outbox is a usage
+ * error (the path is the user's to fix); a file another delivery holds is not. By name, as the
+ * outbox is a package of its own.
+ */
+function fromOutbox(err: unknown): unknown {
+  if (!(err instanceof Error) || err.name !== 'OutboxError') return err;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'FILE') return new UsageError(err.message, NAME);
+  return new CliError(
+    err.message,
+    EXIT.unexpected,
+    code === 'BUSY' ? 'one delivery per outbox file at a time: wait for it, or use another --db' : undefined,
+  );
 }
 
 /** Pacing for the portal's plan: the portal's own numbers, so no batch is refused for them. */
@@ -193,9 +209,16 @@ Progress goes to stderr on a terminal, or with --progress.`,
       throw new UsageError(`--state: expected one of ${STATES.join(', ')}, got "${state}"`, NAME);
     }
     const { openOutbox } = await loadOutbox();
-    const outbox = openOutbox(dbPath(io, values.db));
+    let outbox: Outbox;
+    try {
+      outbox = openOutbox(dbPath(io, values.db));
+    } catch (err) {
+      throw fromOutbox(err);
+    }
     try {
       return await act(action as Action);
+    } catch (err) {
+      throw fromOutbox(err);
     } finally {
       outbox.close();
     }
@@ -285,11 +308,6 @@ Progress goes to stderr on a terminal, or with --progress.`,
           return EXIT.api;
         }
         return EXIT.ok;
-      } catch (err) {
-        if (err instanceof Error && err.name === 'OutboxError') {
-          throw new CliError(err.message, EXIT.unexpected, 'one delivery per outbox file at a time');
-        }
-        throw err;
       } finally {
         unlisten();
       }
