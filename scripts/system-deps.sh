@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs beyond Node: curl (the docs' own curl examples are run
-# as written) and chromium (the inbox page's browser tests; Playwright cannot download its own
-# browser here). Installs only what is missing, so it is quick on a prepared machine.
+# as written), chromium (the inbox page's browser tests; Playwright cannot download its own
+# browser here) and redis-server (the queue's tests start their own on a free port). Installs
+# only what is missing, so it is quick on a prepared machine.
 set -euo pipefail
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "system-deps: missing ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
