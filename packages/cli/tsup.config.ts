@@ -26,7 +26,7 @@ export default defineConfig({
   // The library is inlined (one file to load); the emulator, an optional dependency, is not.
   noExternal: ['b24notify'],
   shims: true,
-  dts: false,
+  dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -24,7 +24,12 @@ export interface Session {
    * Run `call` and print its answer (with `--test`: the request it would have sent, and send
    * nothing). Resolves to the exit code; errors propagate to `main`'s report.
    */
-  execute<T>(call: (client: Client) => Promise<T>, quiet?: (answer: T) => string): Promise<number>;
+  execute<T>(
+    call: (client: Client) => Promise<T>,
+    quiet?: (answer: T) => string,
+    /** What the call did, for the report when `--out` fails after it: `notification 5 WAS delivered`. */
+    done?: (answer: T) => string,
+  ): Promise<number>;
 }
 
 /** What the credentials are and where they came from, never the secret itself. */
@@ -130,7 +135,7 @@ export function connect(
   return {
     client,
     credentials,
-    async execute(call, quiet) {
+    async execute(call, quiet, done) {
       const answer = await call(client);
       if (values.test) {
         const request = captured.length === 1 ? captured[0] : captured;
@@ -138,7 +143,14 @@ export function connect(
         emit(io, io.masker.value(dump), { ...values, quiet: false }, command);
         return 0;
       }
-      emit(io, answer, values, command, quiet as ((answer: unknown) => string) | undefined);
+      emit(
+        io,
+        answer,
+        values,
+        command,
+        quiet as ((answer: unknown) => string) | undefined,
+        done ? done(answer) : `the call succeeded`,
+      );
       return 0;
     },
   };

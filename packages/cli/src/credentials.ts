@@ -84,7 +84,17 @@ function complete(oauth: Partial<OAuthConfig>): oauth is OAuthConfig {
  * none, or when a source gives only part of a set (a token without a portal, half the OAuth
  * variables).
  */
-export function resolveCredentials(io: Io, flags: CredentialFlags): Credentials {
+export function resolveCredentials(
+  io: Io,
+  flags: CredentialFlags,
+  /**
+   * Which command line the messages speak to: OPI's form has `--url` (a webhook URL, or a
+   * domain with `--token`) instead of `--webhook` and `--portal`.
+   */
+  form: 'idiomatic' | 'opi' = 'idiomatic',
+): Credentials {
+  const opi = form === 'opi';
+  const passPortal = opi ? 'pass --url DOMAIN' : 'pass --portal DOMAIN';
   const flagSource: Source = {
     label: (field) => `--${field}`,
     webhook: flags.webhook,
@@ -121,7 +131,7 @@ export function resolveCredentials(io: Io, flags: CredentialFlags): Credentials 
       const portal = portalFor();
       if (!portal) {
         throw new UsageError(
-          `${source.label('token')} needs a portal: pass --portal DOMAIN or set B24_PORTAL (e.g. example.bitrix24.com)`,
+          `${source.label('token')} needs a portal: ${passPortal} or set B24_PORTAL (e.g. example.bitrix24.com)`,
         );
       }
       return { kind: 'token', source: source.label('token'), portal, token: source.token };
@@ -139,7 +149,7 @@ export function resolveCredentials(io: Io, flags: CredentialFlags): Credentials 
         throw new UsageError(`OAuth credentials are incomplete: missing ${missing.join(', ')}`);
       }
       const portal = portalFor();
-      if (!portal) throw new UsageError('OAuth credentials need a portal: set B24_PORTAL or --portal DOMAIN');
+      if (!portal) throw new UsageError(`OAuth credentials need a portal: set B24_PORTAL or ${passPortal}`);
       return {
         kind: 'oauth',
         source: source.label('oauth'),
@@ -150,8 +160,10 @@ export function resolveCredentials(io: Io, flags: CredentialFlags): Credentials 
     }
   }
   throw new UsageError(
-    'no credentials: pass --webhook URL (or --portal and --token), set B24_WEBHOOK_URL, ' +
-      "or save them once with 'b24notify config set --webhook URL'",
+    (opi
+      ? 'no credentials: pass --url WEBHOOK_URL (or --url DOMAIN with --token TOKEN), '
+      : 'no credentials: pass --webhook URL (or --portal and --token), ') +
+      "set B24_WEBHOOK_URL, or save them once with 'b24notify config set --webhook URL'",
   );
 }
 

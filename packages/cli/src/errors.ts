@@ -8,9 +8,12 @@
 export const EXIT = {
   /** Done. */
   ok: 0,
-  /** An unexpected error, an unknown command, or output that could not be written. */
+  /** An unexpected error or an unknown command. */
   unexpected: 1,
-  /** Bad or unknown flags, bad JSON, a missing file, a non-numeric id, no credentials. */
+  /**
+   * Bad or unknown flags, bad JSON, a missing file, a non-numeric id, no credentials, an `--out`
+   * file that cannot be written (checked before anything is sent).
+   */
   usage: 2,
   /** The portal answered an error (`B24ApiError`). */
   api: 3,
@@ -20,6 +23,11 @@ export const EXIT = {
   rateLimit: 5,
   /** The network failed or no answer came in time; the report says whether delivery is unknown. */
   network: 6,
+  /**
+   * The call succeeded (a notification was delivered) but the `--out` file could not be written
+   * afterwards; the answer went to stdout. Running it again would repeat the call.
+   */
+  outLost: 7,
 } as const;
 
 /** Exit codes of OPI's CLI, used by the `bitrix24` command form. */

@@ -11,7 +11,7 @@ import type { Command, CommandContext, OptionSpecs } from './command.js';
 import { EXIT, UsageError, errorAnswer, exitCodeFor, formatError, isApiExit } from './errors.js';
 import { formatHelp } from './help.js';
 import { createIo, type Io, type IoOptions } from './io.js';
-import { toJson } from './output.js';
+import { checkOut, toJson } from './output.js';
 import { closest, parseCommandLine } from './parse.js';
 
 /** A command as the index knows it before loading it. */
@@ -87,12 +87,13 @@ the config file ("b24notify config set --webhook URL"). Secrets are masked in al
 
 Exit codes: 0 done; 1 unexpected error or unknown command; 2 usage error; 3 error answer
 from the portal; 4 credentials refused; 5 rate limited; 6 network failure or timeout;
+7 done, but --out could not be written (the answer went to stdout: do not repeat it);
 130 stopped by Ctrl+C (outbox deliver).
 The bitrix24 form exits as OPI does: 0 (even on an error answer), 1, 2, 99.
 
 Examples:
   b24notify send --webhook "$B24_WEBHOOK_URL" --user 1 --text "Deploy finished"
-  b24notify send --user 5 --text "Invoice paid" --tag invoice-1042 --file invoice.pdf=https://example.com/1042.pdf
+  b24notify send --user 5 --text "Invoice paid" --tag invoice-1042 --client-id billing --file invoice.pdf=https://example.com/1042.pdf
   b24notify bitrix24 CreatePersonalNotification --url "$B24_WEBHOOK_URL" --user 1 --text "Message text"
   b24notify demo
 `;
@@ -110,6 +111,7 @@ async function runCommand(name: string, command: Command, argv: string[], io: Io
       io.out(formatHelp(command));
       return EXIT.ok;
     }
+    if (typeof ctx.values.out === 'string') checkOut(io, ctx.values.out, name);
     return await command.run(ctx);
   } catch (err) {
     const code = exitCodeFor(err);

@@ -45,6 +45,9 @@ export function closest(typed: string, names: readonly string[]): string | undef
   return bestDistance <= Math.max(2, Math.floor(typed.length / 3)) ? best : undefined;
 }
 
+/** Value names of options that take a whole number, where a leading "-" can only be a minus sign. */
+const NUMERIC_VALUES = new Set(['ID', 'N', 'MS']);
+
 /** `parseArgs`'s messages are long and mention its own API; say what went wrong in our words. */
 function usageFrom(err: unknown, argv: readonly string[], specs: OptionSpecs, command: string): UsageError {
   const code = (err as { code?: string }).code;
@@ -57,6 +60,16 @@ function usageFrom(err: unknown, argv: readonly string[], specs: OptionSpecs, co
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
     if (/argument missing/.test(message)) return new UsageError(`${option} needs a value`, command);
     if (/ambiguous/.test(message)) {
+      // `--user -1`: parseArgs cannot tell a negative number from an option; a numeric option
+      // has no use for one, so say what is wrong with the value instead.
+      const value = argv[argv.indexOf(option) + 1];
+      const bare = option.replace(/^-+/, '');
+      const spec = option.startsWith('--')
+        ? specs[bare]
+        : Object.values(specs).find((candidate) => candidate.short === bare);
+      if (value !== undefined && /^-\d/.test(value) && NUMERIC_VALUES.has(spec?.valueName ?? '')) {
+        return new UsageError(`${option}: expected a positive integer, got "${value}"`, command);
+      }
       return new UsageError(
         `${option} needs a value; to pass one starting with "-", write ${option}=VALUE`,
         command,
@@ -154,7 +167,15 @@ function readJsonFile(flag: string, path: string, cwd: string, command: string):
  * rule for array and object options), else it is reported as neither.
  */
 export function jsonArg(flag: string, value: string, cwd: string, command: string): unknown {
-  if (value.startsWith('@')) return readJsonFile(flag, value.slice(1), cwd, command);
+  if (value.startsWith('@')) {
+    if (value.slice(1).trim() === '') {
+      throw new UsageError(
+        `${flag}: "@" must be followed by a file name, like ${flag} @attach.json`,
+        command,
+      );
+    }
+    return readJsonFile(flag, value.slice(1), cwd, command);
+  }
   const trimmed = value.trim();
   if (/^[[{"]/.test(trimmed)) {
     try {

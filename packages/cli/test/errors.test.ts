@@ -17,15 +17,14 @@ afterAll(() => emu.close());
 const send = ['send', '--user', '1', '--text', 'x', '--retries', '0'];
 
 describe('exit codes', () => {
-  test('0 done, 3 error answer, 4 credentials refused, 1 unknown command or unwritable --out', async () => {
-    const [ok, api, auth, unknown, out] = await Promise.all([
+  test('0 done, 3 error answer, 4 credentials refused, 1 unknown command', async () => {
+    const [ok, api, auth, unknown] = await Promise.all([
       run(send, { env }),
       run(['call', 'im.notify.personal.add', '--params', '{"USER_ID":1}'], { env }),
       run(send, { env: { ...env, B24_WEBHOOK_URL: `${emu.url}/rest/1/wrong/` } }),
       run(['sned', '--user', '1'], { env }),
-      run([...send, '--out', `${box.dir}/missing/dir/answer.json`], { env }),
     ]);
-    expect([ok.code, api.code, auth.code, unknown.code, out.code]).toEqual([0, 3, 4, 1, 1]);
+    expect([ok.code, api.code, auth.code, unknown.code]).toEqual([0, 3, 4, 1]);
     expect(api.stderr).toBe(
       'b24notify call: MESSAGE_EMPTY (HTTP 400) in im.notify.personal.add on ' +
         `${emu.domain}\n  meaning:  Message can't be empty\n  to do:    Pass a non-empty message.\n` +
@@ -36,7 +35,6 @@ describe('exit codes', () => {
     expect(unknown.stderr).toBe(
       `b24notify: unknown command "sned" (did you mean "send"?). See 'b24notify --help'.\n`,
     );
-    expect(out.stderr).toContain('cannot write --out');
   });
 
   test('2 for usage errors, each on one line', async () => {
@@ -57,9 +55,49 @@ describe('exit codes', () => {
       expect(r.stdout).toBe('');
     }
     expect(results[1]?.stderr).toContain('--text needs a value');
-    expect(results[2]?.stderr).toContain(
-      '--user needs a value; to pass one starting with "-", write --user=VALUE',
+    expect(results[2]?.stderr).toContain('--user: expected a positive integer, got "-5"');
+  });
+
+  test('the first-hour messages say what is wrong and what to do', async () => {
+    const [minus, ambiguousText, at, opiNone, opiToken, host, tag, tagWithId] = await Promise.all([
+      run(['send', '--user', '-1', '--text', 'x'], { env }),
+      run(['send', '--user', '1', '--text', '-x'], { env }),
+      run(['send', '--user', '1', '--text', 'x', '--attach', '@'], { env }),
+      run(['bitrix24', 'CreatePersonalNotification', '--user', '1', '--text', 'x'], { env: box.env }),
+      run(['bitrix24', 'CreatePersonalNotification', '--user', '1', '--text', 'x', '--token', 'tok-1234'], {
+        env: box.env,
+      }),
+      // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never an address of this machine.
+      run(['emulator', '--host', '192.0.2.1', '--port', '0'], { env: box.env }),
+      run([...send, '--tag', 'invoice-1'], { env }),
+      run([...send, '--tag', 'invoice-2', '--client-id', 'billing'], { env }),
+    ]);
+    expect(minus.code).toBe(2);
+    expect(minus.stderr).toBe(
+      `b24notify send: --user: expected a positive integer, got "-1". See 'b24notify send --help'.\n`,
     );
+    // A text may start with "-": then the way to pass it is the useful answer.
+    expect(ambiguousText.stderr).toContain(
+      '--text needs a value; to pass one starting with "-", write --text=VALUE',
+    );
+    expect(at.code).toBe(2);
+    expect(at.stderr).toContain('--attach: "@" must be followed by a file name, like --attach @attach.json');
+    expect(opiNone.code).toBe(2);
+    expect(opiNone.stderr).toContain(
+      'no credentials: pass --url WEBHOOK_URL (or --url DOMAIN with --token TOKEN)',
+    );
+    expect(opiNone.stderr).not.toMatch(/pass --webhook|--portal/);
+    expect(opiToken.stderr).toContain('--token needs a portal: pass --url DOMAIN or set B24_PORTAL');
+    expect(host.code).toBe(2);
+    expect(host.stderr).toContain(
+      'b24notify emulator: cannot listen on 192.0.2.1: no network interface of this machine has that address',
+    );
+    expect(host.stderr).toContain('to do:    Use 127.0.0.1 (the default), 0.0.0.0 for every interface');
+    expect(host.stderr).not.toContain('unexpected error');
+    expect(tag.code).toBe(0);
+    expect(tag.stderr).toContain('warning: a tag through a webhook needs --client-id');
+    expect(tagWithId.code).toBe(0);
+    expect(tagWithId.stderr).toBe('');
   });
 
   test('5 when rate limited, with the error block', async () => {

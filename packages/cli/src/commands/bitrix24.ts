@@ -13,10 +13,10 @@ import { defineCommand, type OptionSpecs } from '../command.js';
 import { debugFetch, testFetch, type Captured } from '../connect.js';
 import { resolveCredentials } from '../credentials.js';
 import { nodeFetch } from 'b24notify';
-import { OPI_EXIT, UsageError, formatError } from '../errors.js';
+import { CliError, OPI_EXIT, UsageError, formatError } from '../errors.js';
 import { formatOptions } from '../help.js';
 import type { Io } from '../io.js';
-import { toJson, writeOut } from '../output.js';
+import { checkOut, toJson, writeOut } from '../output.js';
 import { closest, jsonArg, parseCommandLine, positiveInt } from '../parse.js';
 
 const NAME = 'bitrix24';
@@ -98,7 +98,7 @@ function targetOf(args: Args, io: Io): Target {
   const given = optional(args, 'url');
   const tokenArg = optional(args, 'token');
   if (given !== '') return { URL: given, Token: tokenArg };
-  const credentials = resolveCredentials(io, tokenArg ? { token: tokenArg } : {});
+  const credentials = resolveCredentials(io, tokenArg ? { token: tokenArg } : {}, 'opi');
   if (credentials.kind === 'webhook') return { URL: credentials.webhookUrl, Token: '' };
   if (credentials.kind === 'token') return { URL: credentials.portal, Token: credentials.token };
   return { URL: credentials.portal, Token: credentials.oauth.accessToken };
@@ -239,6 +239,13 @@ ${formatOptions({ ...method.options, ...globalOptions })}
 `;
 }
 
+/** What an OPI call did, for the report when `--out` fails after it. */
+function doneText(result: unknown): string {
+  const id = (result as { result?: unknown } | null)?.result;
+  if (typeof id === 'number') return `notification ${id} WAS delivered`;
+  return 'the call was made';
+}
+
 /** Run one OPI method; resolves to OPI's exit code. */
 async function runMethod(method: OpiMethod, argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandLine(argv, { ...method.options, ...globalOptions }, NAME);
@@ -247,6 +254,7 @@ async function runMethod(method: OpiMethod, argv: string[], io: Io): Promise<num
     io.out(methodHelp(method));
     return OPI_EXIT.ok;
   }
+  if (typeof args.out === 'string') checkOut(io, args.out, NAME);
   const parameters = method.parameters(args, io, () => targetOf(args, io));
   if (typeof parameters.Token === 'string') io.masker.add(parameters.Token);
   if (args.debug) {
@@ -271,7 +279,7 @@ async function runMethod(method: OpiMethod, argv: string[], io: Io): Promise<num
     result = await method.invoke(opi, parameters);
   }
   const text = `${toJson(result, true)}\n`;
-  if (typeof args.out === 'string') writeOut(io, args.out, text);
+  if (typeof args.out === 'string') writeOut(io, args.out, text, doneText(result));
   else io.out(text);
   return OPI_EXIT.ok;
 }
@@ -311,6 +319,7 @@ export const command = defineCommand({
       return await runMethod(method, rest, io);
     } catch (err) {
       io.err(formatError(err, `b24notify bitrix24 ${method.name}`, io.env));
+      if (err instanceof CliError) return err.exitCode;
       return err instanceof UsageError ? OPI_EXIT.unknownMethod : OPI_EXIT.unexpected;
     }
   },

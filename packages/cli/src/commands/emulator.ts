@@ -98,6 +98,20 @@ they are generated for it and open nothing else.`,
           'Pick another with --port, or --port 0 for a free one.',
         );
       }
+      if (code === 'EADDRNOTAVAIL') {
+        throw new CliError(
+          `cannot listen on ${values.host ?? '127.0.0.1'}: no network interface of this machine has that address`,
+          EXIT.usage,
+          'Use 127.0.0.1 (the default), 0.0.0.0 for every interface, or an address this machine has (ip addr).',
+        );
+      }
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        throw new CliError(
+          `cannot listen on ${values.host ?? ''}: the name does not resolve to an address`,
+          EXIT.usage,
+          'Pass an IP address, like 127.0.0.1 or 0.0.0.0, or a name this machine resolves.',
+        );
+      }
       if (code === 'EACCES') {
         throw new CliError(
           `not allowed to listen on port ${port}`,

@@ -64,7 +64,12 @@ function parseNotifications(raw: string, source: string): { list: unknown[]; whe
 }
 
 /** What `add` queues: the file's objects, with --system as the default kind. */
-async function add(outbox: Outbox, args: string[], system: boolean, io: Io): Promise<unknown> {
+async function add(
+  outbox: Outbox,
+  args: string[],
+  system: boolean,
+  io: Io,
+): Promise<{ queued: number; firstId?: number | undefined; lastId?: number | undefined; stats: unknown }> {
   if (args.length !== 1) {
     throw new UsageError('name one file of notifications, or - for stdin: outbox add FILE', NAME);
   }
@@ -226,9 +231,17 @@ Progress goes to stderr on a terminal, or with --progress.`,
     async function act(a: Action): Promise<number> {
       switch (a) {
         case 'add':
-          emit(io, await add(outbox, args, values.system === true, io), values, NAME, (r) =>
-            String((r as { queued: number }).queued),
-          );
+          {
+            const added = await add(outbox, args, values.system === true, io);
+            emit(
+              io,
+              added,
+              values,
+              NAME,
+              (r) => String((r as { queued: number }).queued),
+              `${added.queued} messages WERE queued`,
+            );
+          }
           return EXIT.ok;
         case 'status':
           emit(io, outbox.stats(), values, NAME, (s) => String((s as { pending: number }).pending));
@@ -256,7 +269,14 @@ Progress goes to stderr on a terminal, or with --progress.`,
           }
           const ids = values.id === undefined ? undefined : idList('--id', values.id, NAME);
           const requeued = outbox.requeue(state, ids);
-          emit(io, { requeued, stats: outbox.stats() }, values, NAME, () => String(requeued));
+          emit(
+            io,
+            { requeued, stats: outbox.stats() },
+            values,
+            NAME,
+            () => String(requeued),
+            `${requeued} messages WERE requeued`,
+          );
           return EXIT.ok;
         }
         case 'deliver':
@@ -294,7 +314,14 @@ Progress goes to stderr on a terminal, or with --progress.`,
               }
             : {}),
         });
-        emit(io, report, values, NAME, (r) => String((r as { sent: number }).sent));
+        emit(
+          io,
+          report,
+          values,
+          NAME,
+          (r) => String((r as { sent: number }).sent),
+          `the delivery ran (${report.sent} sent)`,
+        );
         if (stop.signal.aborted) {
           io.err(
             `outbox: stopped; ${report.stats.pending} messages stay queued: run deliver again to go on\n`,

@@ -137,6 +137,20 @@ timeout safe. Through a webhook, tags need --client-id.`,
       tokens,
     );
     const session = connect(io, values, NAME);
+    if (
+      session.credentials.kind === 'webhook' &&
+      (values.tag !== undefined || values['sub-tag'] !== undefined) &&
+      values['client-id'] === undefined
+    ) {
+      // The docs ask for CLIENT_ID with TAG and SUB_TAG through a webhook (bitrix24/b24restdocs
+      // api-reference/chats/notifications/im-notify-personal-add.md); a portal may ignore the tag
+      // without it, and then neither replacing nor deleting by tag works.
+      io.err(
+        `b24notify send: warning: a tag through a webhook needs --client-id (your application's id, ` +
+          `any stable name such as "billing"); without it the portal may ignore the tag, so it ` +
+          `neither replaces earlier notifications nor can be deleted by tag.\n`,
+      );
+    }
     const params = {
       userId,
       message: text,
@@ -159,6 +173,10 @@ timeout safe. Through a webhook, tags need --client-id.`,
         return answer;
       },
       (answer) => String(answer.result),
+      (answer) =>
+        typeof answer.result === 'number'
+          ? `notification ${answer.result} WAS delivered`
+          : 'the portal answered (see stdout)',
     );
   },
 });
