@@ -156,7 +156,12 @@ export function subCallOutcomes(
 }
 
 /** Split a batch answer by key, turning each command's error into its error class. */
-export function parseBatch(answer: Answer<unknown>, host: string): BatchResult {
+export function parseBatch(
+  answer: Answer<unknown>,
+  host: string,
+  /** The client's secrets, masked in the commands' error descriptions. */
+  secrets: readonly string[] = [],
+): BatchResult {
   const body = record(answer.result);
   if (!('result' in body)) {
     throw new B24NetworkError('The portal answered batch without result maps', {
@@ -176,6 +181,7 @@ export function parseBatch(answer: Answer<unknown>, host: string): BatchResult {
       {
         method: `batch[${key}]`,
         host,
+        secrets,
       },
     );
   }

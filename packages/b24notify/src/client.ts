@@ -291,7 +291,7 @@ export function createClient(options: ClientOptions): Client {
         ...callOptions,
         idempotent: callOptions.idempotent ?? idempotent,
       });
-      return parseBatch(answer, auth.host);
+      return parseBatch(answer, auth.host, auth.secrets());
     },
   };
 }

@@ -3,6 +3,7 @@ import { errorFromAnswer } from './errors/from-answer.js';
 import { B24NetworkError } from './errors/network-error.js';
 import { B24TimeoutError } from './errors/timeout-error.js';
 import { B24ValidationError } from './errors/validation-error.js';
+import { liveSecrets, maskSecrets } from './secrets.js';
 import type { Answer, TimeBlock } from './time.js';
 
 /**
@@ -40,8 +41,6 @@ function systemCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Secrets shorter than this are not masked: masking a few common letters would garble text. */
-const MIN_SECRET_LENGTH = 4;
 /** How deep {@link scrubSecrets} looks into a cause; fetch errors nest three or four levels. */
 const SCRUB_DEPTH = 6;
 
@@ -90,9 +89,9 @@ function mentions(value: unknown, secrets: readonly string[], depth: number, see
  * its name, code, message and stack masked (other fields dropped: they could hold more).
  */
 export function scrubSecrets(cause: unknown, secrets: readonly string[], depth = 0): unknown {
-  const live = secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
+  const live = liveSecrets(secrets);
   if (live.length === 0 || !mentions(cause, live, 0, new Set())) return cause;
-  const mask = (text: string): string => live.reduce((t, s) => t.split(s).join('***'), text);
+  const mask = (text: string): string => maskSecrets(text, live);
   if (typeof cause === 'string') return mask(cause);
   if (!(cause instanceof Error) || depth >= SCRUB_DEPTH) return '[a cause that quoted a secret]';
   const inner: unknown = cause.cause;
@@ -230,6 +229,7 @@ export async function send<T>(req: TransportRequest): Promise<Answer<T>> {
       {
         ...ctx,
         ...(typeof operating === 'number' ? { retryAt: operating * 1000 } : {}),
+        secrets: req.secrets ?? [],
       },
     );
   }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
@@ -267,5 +269,102 @@ describe.each(TRANSPORTS)('no secret in errors or clients over %s', (transport) 
     for (const c of [client, stale, badClient, unreachable, leakyRefresh, leakyCall]) {
       expectClean(c, secrets, `client on ${c.host}`);
     }
+  });
+});
+
+/**
+ * A server that quotes what it refuses, as some portals and proxies do: every answer is an
+ * error whose `error_description` repeats the request line and body (the webhook's code, the
+ * `auth` token, the token request's form with the client secret and refresh token). Real HTTP
+ * on loopback: the library's own transport carries it.
+ */
+async function quotingServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const quote = `refused ${req.method ?? ''} ${req.url ?? ''} with ${body}`;
+      let status = 401;
+      let answer: Record<string, unknown>;
+      if (req.url?.startsWith('/oauth/token')) {
+        status = 400;
+        answer = { error: 'invalid_grant', error_description: quote };
+      } else if (req.url?.endsWith('/batch')) {
+        status = 200;
+        answer = {
+          result: {
+            result: {},
+            result_error: { a: { error: 'INVALID_CREDENTIALS', error_description: quote } },
+          },
+        };
+      } else if (body.includes('"auth"')) {
+        // An access token: expired, so an OAuth client goes on to the token server.
+        answer = { error: 'expired_token', error_description: quote };
+      } else {
+        answer = { error: 'INVALID_CREDENTIALS', error_description: quote };
+      }
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('no secret a server quotes reaches an error', () => {
+  const code = 'quotedWebhookCode123';
+  const accessToken = 'quoted-access-token-456';
+  const refreshToken = 'quoted/refresh+token=789';
+  const clientSecret = 'quoted-client-secret-0ab';
+  const secrets = [code, accessToken, refreshToken, encodeURIComponent(refreshToken), clientSecret];
+  let server: Awaited<ReturnType<typeof quotingServer>>;
+  beforeEach(async () => {
+    server = await quotingServer();
+  });
+  afterEach(() => server.close());
+  const options = { pacing: false, retry: false } as const;
+
+  test('webhook, token and OAuth clients: message, toString, stack, inspect and JSON', async () => {
+    const webhook = createClient({ ...options, webhookUrl: `${server.url}/rest/1/${code}/` });
+    const token = createClient({ ...options, portal: server.url, accessToken });
+    const oauth = createClient({
+      ...options,
+      portal: server.url,
+      oauth: {
+        clientId: 'local.app',
+        clientSecret,
+        accessToken,
+        refreshToken,
+        tokenUrl: `${server.url}/oauth/token/`,
+      },
+    });
+    const errors = [
+      await rejection(webhook.call('profile')),
+      await rejection(webhook.notify.personal({ userId: 1, message: 'x' })),
+      await rejection(token.call('profile')),
+      await rejection(oauth.call('profile')),
+    ];
+    const batch = await webhook.batch({ a: ['profile', {}] });
+    errors.push(batch.errors.a);
+
+    // The server did quote them: the errors say what it said, with the secrets masked.
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'expired_token',
+      'invalid_grant',
+      'INVALID_CREDENTIALS',
+    ]);
+    expect((errors[0] as B24ApiError).description).toBe('refused POST /rest/1/***/profile with {}');
+    expect((errors[3] as B24ApiError).description).toContain('client_secret=***');
+    expect((errors[3] as B24ApiError).description).toContain('refresh_token=***');
+    errors.forEach((err, i) => {
+      expect(err).toBeInstanceOf(B24ApiError);
+      expectClean(err, secrets, `error ${i} (${String(err)})`);
+    });
   });
 });

@@ -130,7 +130,7 @@ export function oauthAuth(
         res.ok ? 400 : res.status,
         typeof answer.error === 'string' ? answer.error : 'invalid_grant',
         typeof answer.error_description === 'string' ? answer.error_description : '',
-        { method: 'oauth/token', host: tokenUrl.host },
+        { method: 'oauth/token', host: tokenUrl.host, secrets: [access, refreshToken, options.clientSecret] },
       );
     }
     access = answer.access_token;
