@@ -1,6 +1,7 @@
 import type { Delivery } from './errors/b24-error.js';
 import { errorFromAnswer } from './errors/from-answer.js';
 import { B24NetworkError } from './errors/network-error.js';
+import { explainNetworkCode } from './errors/network-reasons.js';
 import { B24TimeoutError } from './errors/timeout-error.js';
 import { B24ValidationError } from './errors/validation-error.js';
 import { liveSecrets, maskSecrets } from './secrets.js';
@@ -31,7 +32,7 @@ const NEVER_SENT = new Set([
 ]);
 
 /** Find the system error code under fetch's generic "fetch failed". */
-function systemCode(err: unknown): string | undefined {
+export function systemCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
     const code = (e as { code?: unknown }).code;
@@ -158,9 +159,11 @@ export async function send<T>(req: TransportRequest): Promise<Answer<T>> {
     const cause = scrubSecrets(err, req.secrets ?? []);
     if (timeout.aborted) throw new B24TimeoutError(req.timeout, { ...ctx, cause });
     const code = systemCode(cause);
-    throw new B24NetworkError(code ? `${fallback} (${code})` : fallback, {
+    const explained = code && !delivery ? explainNetworkCode(code, new URL(req.url), 'the portal') : undefined;
+    throw new B24NetworkError(explained?.reason ?? (code ? `${fallback} (${code})` : fallback), {
       ...ctx,
       ...(code ? { code } : {}),
+      ...(explained ? { hint: explained.hint } : {}),
       delivery: delivery ?? (code && NEVER_SENT.has(code) ? 'not-delivered' : 'unknown'),
       cause,
     });

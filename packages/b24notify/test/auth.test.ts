@@ -113,7 +113,26 @@ describe('invalid options give a validation error naming the field, never the we
       },
       'oauth.tokenUrl',
     ],
+    [
+      // The emulator's OAuth app with the default token URL would refresh against Bitrix24's
+      // server on the internet.
+      'a portal on this machine without a token URL',
+      {
+        portal: 'http://127.0.0.1:24024',
+        oauth: { clientId: 'app', clientSecret: CODE, accessToken: CODE, refreshToken: CODE },
+      },
+      'oauth.tokenUrl',
+    ],
   ];
+  test('a portal on this machine without a token URL: the message says which URL to pass', () => {
+    const err = creationError({
+      portal: 'localhost:24024',
+      oauth: { clientId: 'app', clientSecret: CODE, accessToken: CODE, refreshToken: CODE },
+    }) as B24ValidationError;
+    expect(err.message).toContain('the portal localhost:24024 is on this machine, but no token URL is set');
+    expect(err.message).toContain('https://oauth.bitrix24.tech/oauth/token/');
+    expect(err.message).toContain('for the b24notify emulator "https://localhost:24024/oauth/token/"');
+  });
   test.each(cases)('%s', (_name, options, field) => {
     const err = creationError(options);
     expect(err).toBeInstanceOf(B24ValidationError);

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '@b24notify/emulator';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createClient } from '../src/client.js';
 import {
@@ -297,7 +301,11 @@ describe.each(TRANSPORTS)('errors produced by the portal over %s', (transport) =
     expect(error).toBeInstanceOf(B24NetworkError);
     expect((error as B24NetworkError).code).toBe('ECONNREFUSED');
     expect(error.delivery).toBe('not-delivered');
-    expect(error.message).toBe(`The request failed (ECONNREFUSED) (${PERSONAL} on 127.0.0.1:${port})`);
+    expect(error.message).toBe(
+      `Nothing answers at 127.0.0.1:${port}: the portal refused the connection (ECONNREFUSED) ` +
+        `(${PERSONAL} on 127.0.0.1:${port})`,
+    );
+    expect((error as B24NetworkError).hint).toContain('is it running, and on the port its banner printed?');
   });
 
   test('no answer in time is a timeout with delivery unknown', async () => {
@@ -347,5 +355,93 @@ describe.each(TRANSPORTS)('errors produced by the portal over %s', (transport) =
     const unknown = await send();
     const refused = await send();
     expect([unknown.delivery, refused.delivery]).toEqual(['unknown', 'not-delivered']);
+  });
+});
+
+describe('connection errors say what happened and what to do', () => {
+  const quiet = { pacing: false, retry: false } as const;
+
+  test("the emulator's address as printed without a scheme, against its plain http: use http://", async () => {
+    const p = await startPortal('http');
+    try {
+      const client = createClient({ ...quiet, portal: p.emu.domain, accessToken: p.emu.tokens.accessToken });
+      const error = (await failure(() => client.call('profile'))) as B24NetworkError;
+      expect(error).toBeInstanceOf(B24NetworkError);
+      expect(error.delivery).toBe('not-delivered');
+      expect(error.message).toContain(`${p.emu.domain} does not speak HTTPS (${error.code as string})`);
+      expect(error.hint).toContain(`give the address with its scheme: http://${p.emu.domain}`);
+      // As the hint says, it works.
+      const fixed = createClient({
+        ...quiet,
+        portal: `http://${p.emu.domain}`,
+        accessToken: p.emu.tokens.accessToken,
+      });
+      await expect(fixed.call('profile')).resolves.toHaveProperty('result');
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('an HTTPS emulator whose CA is not trusted: the hint names NODE_EXTRA_CA_CERTS', async () => {
+    // A CA of its own, in a fresh folder: not the one the test setup trusts.
+    const tlsDir = mkdtempSync(join(tmpdir(), 'b24notify-untrusted-'));
+    const emu = await startEmulator({ https: true, tlsDir });
+    try {
+      const error = (await failure(() =>
+        createClient({ ...quiet, webhookUrl: emu.webhookUrl }).call('profile'),
+      )) as B24NetworkError;
+      expect(error).toBeInstanceOf(B24NetworkError);
+      expect(error.message).toContain(`The certificate of ${emu.domain} is not trusted`);
+      expect(error.hint).toContain('export NODE_EXTRA_CA_CERTS=');
+      expect(error.delivery).toBe('not-delivered');
+    } finally {
+      await emu.close();
+      rmSync(tlsDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a name that does not resolve, and an unreachable OAuth server', async () => {
+    // The lookup fails as node:dns reports it; no query leaves the machine.
+    const unresolved: typeof fetch = () =>
+      Promise.reject(
+        Object.assign(new Error('getaddrinfo ENOTFOUND portal.example.invalid'), { code: 'ENOTFOUND' }),
+      );
+    const error = (await failure(() =>
+      createClient({
+        ...quiet,
+        fetch: unresolved,
+        webhookUrl: 'https://portal.example.invalid/rest/1/abcd/',
+      }).call('profile'),
+    )) as B24NetworkError;
+    expect(error.message).toBe(
+      'The name portal.example.invalid does not resolve (ENOTFOUND) (profile on portal.example.invalid)',
+    );
+    expect(error.hint).toContain('Check the domain for typos');
+
+    const p = await startPortal('http');
+    try {
+      const fresh = await p.control<{ accessToken: string; refreshToken: string }>('POST', '/tokens', {
+        expired: true,
+      });
+      const port = await closedPort();
+      const client = createClient({
+        ...quiet,
+        portal: p.emu.url,
+        oauth: {
+          clientId: p.emu.tokens.clientId,
+          clientSecret: p.emu.tokens.clientSecret,
+          ...fresh,
+          tokenUrl: `http://127.0.0.1:${port}/oauth/token/`,
+        },
+      });
+      const refresh = (await failure(() => client.call('profile'))) as B24NetworkError;
+      expect(refresh.message).toContain(
+        `Could not reach the OAuth server to refresh the token: Nothing answers at 127.0.0.1:${port}`,
+      );
+      expect(refresh.code).toBe('ECONNREFUSED');
+      expect(refresh.hint).toContain('The token URL is oauth.tokenUrl.');
+    } finally {
+      await p.close();
+    }
   });
 });

@@ -170,7 +170,7 @@ export function formatError(err: unknown, prefix: string, env: Readonly<Record<s
             'to do',
             timeout
               ? 'Check whether it arrived before sending again, or raise --timeout.'
-              : 'Check the portal address, your network and any proxy, then try again.',
+              : (err.hint ?? 'Check the portal address, your network and any proxy, then try again.'),
           ],
           ['delivery', deliveryLine(err.delivery, true)],
         ]) + stack

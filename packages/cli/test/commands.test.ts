@@ -138,6 +138,34 @@ describe('emulator, demo, completion, help, version', () => {
       '-q',
     ]);
     expect(sent.stdout).toBe('1\n');
+
+    // The portal and token as printed work as pasted; the bare host:port (https) says what to do.
+    const printed = (label: string): string => new RegExp(`${label}:\\s+(\\S+)`).exec(banner)?.[1] ?? '';
+    const portal = printed('Portal');
+    expect(portal).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const token = printed('Access token');
+    const [byToken, bare] = await Promise.all([
+      run(['send', '--portal', portal, '--token', token, '--user', '1', '--text', 'by token', '-q']),
+      run([
+        'send',
+        '--portal',
+        portal.replace('http://', ''),
+        '--token',
+        token,
+        '--user',
+        '1',
+        '--text',
+        'x',
+      ]),
+    ]);
+    expect(byToken.code, byToken.stderr).toBe(0);
+    expect(bare.code).toBe(6);
+    expect(bare.stderr).toContain('does not speak HTTPS');
+    expect(bare.stderr).toContain(`to do:    If it is the b24notify emulator started without --https`);
+    expect(bare.stderr).toContain(`give the address with its scheme: ${portal}.`);
+    expect(bare.stderr).toContain('delivery: not delivered');
+    expect(printed('Token endpoint')).toBe(`${portal}/oauth/token/`);
+
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);

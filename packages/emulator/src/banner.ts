@@ -12,12 +12,14 @@ export function banner(emu: RunningEmulator, tryLines?: readonly string[]): stri
     '',
     `Inbox:            ${emu.url}/`,
     `Webhook URL:      ${emu.webhookUrl}`,
-    `Portal domain:    ${emu.domain}`,
+    // With its scheme: a bare host:port means https to the library, the CLI and OPI, and the
+    // emulator serves plain http unless started with --https.
+    `Portal:           ${emu.url}  (--portal, B24_PORTAL, the library's portal option)`,
     `OAuth client id:  ${emu.tokens.clientId}`,
     `OAuth secret:     ${emu.tokens.clientSecret}`,
     `Access token:     ${emu.tokens.accessToken}  (user ${emu.tokens.userId}, valid until ${new Date(emu.tokens.expiresAt * 1000).toISOString()})`,
     `Refresh token:    ${emu.tokens.refreshToken}`,
-    `Token endpoint:   ${emu.url}/oauth/token/`,
+    `Token endpoint:   ${emu.url}/oauth/token/  (oauth.tokenUrl, B24_TOKEN_URL)`,
     `Inspection API:   ${emu.url}${CONTROL_PREFIX}/notifications`,
   ];
   if (emu.caCertPath) {

@@ -2,8 +2,9 @@ import { B24AuthError } from '../errors/auth-error.js';
 import { errorFromAnswer } from '../errors/from-answer.js';
 import { B24NetworkError } from '../errors/network-error.js';
 import { B24ValidationError } from '../errors/validation-error.js';
-import { scrubSecrets } from '../transport.js';
-import { checkScheme, portalBase } from './endpoint.js';
+import { explainNetworkCode } from '../errors/network-reasons.js';
+import { scrubSecrets, systemCode } from '../transport.js';
+import { checkScheme, isLoopback, portalBase } from './endpoint.js';
 import type { Auth, OAuthTokens } from './types.js';
 
 /** The current Bitrix24 authorization server (older: oauth.bitrix.info). */
@@ -37,7 +38,12 @@ export interface OAuthOptions {
   clientSecret: string;
   accessToken: string;
   refreshToken: string;
-  /** The authorization server's token endpoint. */
+  /**
+   * The authorization server's token endpoint. Default: Bitrix24's,
+   * `https://oauth.bitrix24.tech/oauth/token/`. Set it for the b24notify emulator
+   * (`http://127.0.0.1:24024/oauth/token/`, its banner's "Token endpoint"): a portal on this
+   * machine without it is refused, rather than sending its refresh token to the internet.
+   */
   tokenUrl?: string;
   /**
    * Called with every renewed token pair, before the call that needed it is retried. Persist
@@ -73,6 +79,17 @@ export function oauthAuth(
     }
   }
   let base = portalBase(portal, 'portal', allowHttp);
+  if (options.tokenUrl === undefined && isLoopback(base.hostname)) {
+    // A portal on this machine is the emulator (or a tunnel to a test portal): its tokens mean
+    // nothing to Bitrix24's server, and a refresh would send the client secret and the refresh
+    // token over the internet for nothing.
+    throw new B24ValidationError(
+      'oauth.tokenUrl',
+      `the portal ${base.host} is on this machine, but no token URL is set, so a refresh would go to ` +
+        `Bitrix24's own OAuth server (${DEFAULT_TOKEN_URL}): pass oauth.tokenUrl, for the b24notify ` +
+        `emulator "${base.origin}/oauth/token/" (its banner prints it as "Token endpoint")`,
+    );
+  }
   let tokenUrl: URL;
   try {
     tokenUrl = new URL(options.tokenUrl ?? DEFAULT_TOKEN_URL);
@@ -107,12 +124,20 @@ export function oauthAuth(
         signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new B24NetworkError('Could not reach the OAuth server to refresh the token', {
-        method: 'oauth/token',
-        host: tokenUrl.host,
-        delivery: 'not-delivered',
-        cause: scrubSecrets(err, [access, refreshToken, options.clientSecret]),
-      });
+      const cause = scrubSecrets(err, [access, refreshToken, options.clientSecret]);
+      const code = systemCode(cause);
+      const explained = code ? explainNetworkCode(code, tokenUrl, 'the OAuth server') : undefined;
+      throw new B24NetworkError(
+        `Could not reach the OAuth server to refresh the token${explained ? `: ${explained.reason}` : code ? ` (${code})` : ''}`,
+        {
+          method: 'oauth/token',
+          host: tokenUrl.host,
+          delivery: 'not-delivered',
+          cause,
+          ...(code ? { code } : {}),
+          ...(explained ? { hint: `${explained.hint} The token URL is oauth.tokenUrl.` } : {}),
+        },
+      );
     }
     let answer: TokenAnswer;
     try {

@@ -9,13 +9,23 @@ export class B24NetworkError extends B24Error {
   override name = 'B24NetworkError';
   /** The system error code when there is one (`ECONNREFUSED`, `ECONNRESET`, …). */
   readonly code: string | undefined;
+  /** What to do about it, when the code says (check the port, trust the emulator's CA, …). */
+  readonly hint: string | undefined;
 
   constructor(
     reason: string,
-    options: { code?: string; method?: string; host?: string; delivery: Delivery; cause?: unknown },
+    options: {
+      code?: string;
+      method?: string;
+      host?: string;
+      delivery: Delivery;
+      cause?: unknown;
+      hint?: string;
+    },
   ) {
     super(`${reason}${where(options.method, options.host)}`, options);
     this.code = options.code;
+    this.hint = options.hint;
   }
 }
 
