@@ -17,6 +17,12 @@ export interface OAuthConfig {
   tokenUrl?: string;
   /** Milliseconds since the epoch when the access token expires (written after a renewal). */
   expiresAt?: number;
+  /**
+   * `sha256:<hex>` of the refresh token in `B24_REFRESH_TOKEN` that these tokens replaced: a
+   * later run with the same, now spent, variables uses this file's tokens instead of failing
+   * with `invalid_grant`. A hash, not the token: it only has to be recognised.
+   */
+  renewedFrom?: string;
 }
 
 /** The config file's content. Credentials: one of `webhookUrl`, `portal` + `token`, `portal` + `oauth`. */
@@ -46,6 +52,7 @@ const OAUTH_KEYS = [
   'refreshToken',
   'tokenUrl',
   'expiresAt',
+  'renewedFrom',
 ] as const;
 
 /**
@@ -87,6 +94,8 @@ function checkShape(value: unknown, path: string): ConfigFile {
     if (o.tokenUrl !== undefined && typeof o.tokenUrl !== 'string') bad('"oauth.tokenUrl" must be a string');
     if (o.expiresAt !== undefined && typeof o.expiresAt !== 'number')
       bad('"oauth.expiresAt" must be a number');
+    if (o.renewedFrom !== undefined && typeof o.renewedFrom !== 'string')
+      bad('"oauth.renewedFrom" must be a string');
   }
   return record as ConfigFile;
 }

@@ -3,6 +3,7 @@
  * Within one source a webhook comes first, then a portal token, then OAuth. Everything found
  * is registered with the masker before it can reach any output.
  */
+import { createHash } from 'node:crypto';
 import { configPath, insecureMessage, readConfig, writeConfig, type OAuthConfig } from './config.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -73,6 +74,30 @@ function fileSource(io: Io): Source {
     token: config.token,
     oauth: config.oauth,
   };
+}
+
+/** How the config file names a refresh token it replaced: a hash, enough to recognise it. */
+export function tokenFingerprint(refreshToken: string): string {
+  return `sha256:${createHash('sha256').update(refreshToken).digest('hex')}`;
+}
+
+/**
+ * The tokens an earlier run renewed from these very variables, if the config file holds them:
+ * the variables' refresh token is spent, so they are the only ones that still work.
+ */
+function renewedFromEnv(io: Io, env: OAuthConfig): OAuthConfig | undefined {
+  let loaded;
+  try {
+    loaded = readConfig(configPath(io.env, io.cwd));
+  } catch {
+    // A broken file is reported when it is the source in use; the variables still stand.
+    return undefined;
+  }
+  const saved = loaded.config.oauth;
+  if (loaded.insecure || !saved || saved.clientId !== env.clientId) return undefined;
+  if (saved.renewedFrom !== tokenFingerprint(env.refreshToken)) return undefined;
+  io.masker.add(saved.accessToken, saved.refreshToken, saved.clientSecret);
+  return { ...env, ...saved };
 }
 
 function complete(oauth: Partial<OAuthConfig>): oauth is OAuthConfig {
@@ -150,6 +175,16 @@ export function resolveCredentials(
       }
       const portal = portalFor();
       if (!portal) throw new UsageError(`OAuth credentials need a portal: set B24_PORTAL or ${passPortal}`);
+      const renewed = i === 1 ? renewedFromEnv(io, source.oauth) : undefined;
+      if (renewed) {
+        return {
+          kind: 'oauth',
+          source: `${source.label('oauth')}, with the tokens an earlier run renewed from them (config file ${configPath(io.env, io.cwd)})`,
+          portal,
+          oauth: renewed,
+          fromFile: false,
+        };
+      }
       return {
         kind: 'oauth',
         source: source.label('oauth'),
@@ -169,8 +204,9 @@ export function resolveCredentials(
 
 /**
  * Persist renewed OAuth tokens in the config file: the old refresh token is spent, so losing
- * the new one would lock the application out. Tokens that came from the environment are saved
- * too, and the user is told the variables are now stale.
+ * the new one would lock the application out. Tokens renewed from the environment are saved
+ * too, marked with the variables' refresh token (hashed): later runs with the same variables,
+ * which a cron job or CI keeps, pick them up from the file instead of failing.
  */
 export function saveRenewedTokens(
   io: Io,
@@ -180,6 +216,7 @@ export function saveRenewedTokens(
   io.masker.add(tokens.accessToken, tokens.refreshToken);
   const path = configPath(io.env, io.cwd);
   const current = readConfig(path).config;
+  const firstFromEnv = !credentials.fromFile && credentials.oauth.renewedFrom === undefined;
   writeConfig(path, {
     ...current,
     portal: current.portal ?? credentials.portal,
@@ -189,12 +226,14 @@ export function saveRenewedTokens(
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       expiresAt: tokens.expiresAt,
+      ...(firstFromEnv ? { renewedFrom: tokenFingerprint(credentials.oauth.refreshToken) } : {}),
     },
   });
-  if (!credentials.fromFile) {
+  if (firstFromEnv) {
     io.err(
-      `b24notify: the access token was renewed and B24_REFRESH_TOKEN is now spent; the new tokens ` +
-        `were saved to ${path}. Unset B24_ACCESS_TOKEN and B24_REFRESH_TOKEN to use them.\n`,
+      `b24notify: the access token was renewed, which spends B24_REFRESH_TOKEN; the new tokens were ` +
+        `saved to ${path} (mode 0600). Later runs with the same variables use them from there; ` +
+        `keep that file.\n`,
     );
   }
 }

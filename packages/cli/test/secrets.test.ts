@@ -163,7 +163,10 @@ describe('credentials', () => {
     const first = await run(['send', '--user', '1', '--text', 'after a renewal', '-q', '--debug'], { env });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain('debug: <- HTTP 401');
-    expect(first.stderr).toContain('B24_REFRESH_TOKEN is now spent; the new tokens were saved to');
+    expect(first.stderr).toContain(
+      `which spends B24_REFRESH_TOKEN; the new tokens were saved to ${box.config} (mode 0600). ` +
+        'Later runs with the same variables use them from there',
+    );
     expect(mode(box.config)).toBe(0o600);
     const saved = JSON.parse(readFileSync(box.config, 'utf8')) as {
       portal: string;
@@ -172,11 +175,30 @@ describe('credentials', () => {
     expect(saved.portal).toBe(emu.url);
     expect(saved.oauth.refreshToken).not.toBe(old.refreshToken);
 
+    // The next runs with the very same variables (a cron job's) use the renewed pair from the
+    // file: their refresh token is spent and would fail with invalid_grant.
+    const again = await run(['send', '--user', '1', '--text', 'same variables', '-q', '--debug'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('invalid_grant');
+    expect(again.stderr).toContain('with the tokens an earlier run renewed from them');
+    expect(again.stderr).not.toContain('debug: <- HTTP 401');
+    const third = await run(['send', '--user', '1', '--text', 'same variables again', '-q'], { env });
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toBe('');
+
     // The saved pair works with the variables gone, and renews again into the file when expired.
     const second = await run(['send', '--user', '1', '--text', 'from the file', '-q'], { env: box.env });
     expect(second.code, second.stderr).toBe(0);
+
+    // A fresh authorization in the variables takes over from the file again.
+    const fresh = await expiredTokens();
+    const newer = await run(['send', '--user', '1', '--text', 'new variables', '-q'], {
+      env: { ...env, B24_ACCESS_TOKEN: fresh.accessToken, B24_REFRESH_TOKEN: fresh.refreshToken },
+    });
+    expect(newer.code, newer.stderr).toBe(0);
+    expect(newer.stderr).toContain('the new tokens were saved to');
     expectNoSecret(
-      [first, second],
+      [first, again, third, second, newer],
       [
         old.accessToken,
         old.refreshToken,
