@@ -8,6 +8,7 @@ import {
   isB24ApiError,
   isB24AuthError,
   isB24Error,
+  isB24NetworkError,
   isB24RateLimitError,
   isB24ValidationError,
   type B24RateLimitError,
@@ -66,9 +67,16 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Errors after which no further batch can succeed: stop the delivery and report them. */
+/**
+ * Errors after which no further batch can succeed: stop the delivery and report them. A portal
+ * that cannot be reached (refused connection, unknown name, TLS failure, a redirect) is one:
+ * the request never left, so nothing was tried, and burning every message's attempts against it
+ * would only turn a wrong address or a stopped server into a file of `failed` messages. The
+ * library has already retried such a request before it gave up.
+ */
 function isFatal(err: unknown): boolean {
   if (isB24AuthError(err)) return true;
+  if (isB24NetworkError(err) && err.delivery === 'not-delivered') return true;
   if (isB24RateLimitError(err) && err.code === 'OVERLOAD_LIMIT') return true;
   return !isB24Error(err);
 }

@@ -163,8 +163,9 @@ export class Outbox {
    * Send every pending message through `client.batch`, and resolve with what happened once none
    * is left (or, with `waitForDue: false`, none is due now), or the signal stops it. One
    * delivery per file at a time, across processes: a second one throws an `OutboxError` `BUSY`.
-   * Refused credentials (and other errors no wait can fix) stop the delivery with that error,
-   * after putting the messages in hand back in line.
+   * Refused credentials, a portal that cannot be reached (and other errors no wait can fix) stop
+   * the delivery with that error, after putting the messages in hand back in line, their
+   * attempts untouched.
    */
   async deliver(client: Client, options: DeliverOptions = {}): Promise<DeliveryReport> {
     const store = this.#open();

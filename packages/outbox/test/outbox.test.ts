@@ -270,6 +270,26 @@ describe('answers per message', () => {
     expect(box.entries({ limit: 1 })[0]?.attempts).toBe(0);
     expect(await box.deliver(client(emu))).toMatchObject({ sent: 120 });
   });
+
+  test('an unreachable portal stops the delivery at once; every message stays pending, attempts untouched', async () => {
+    const gone = await emulator();
+    const deadUrl = gone.webhookUrl;
+    await gone.close();
+    emu = await emulator();
+    const box = outbox();
+    box.add(notifications(120));
+    // Nothing listens there any more: the connection is refused, the request never left.
+    const unreachable = client(emu, { webhookUrl: deadUrl, retry: false });
+    await expect(box.deliver(unreachable, { concurrency: 1 })).rejects.toMatchObject({
+      name: 'B24NetworkError',
+      code: 'ECONNREFUSED',
+      delivery: 'not-delivered',
+    });
+    expect(box.stats()).toMatchObject({ pending: 120, sending: 0, failed: 0 });
+    expect(box.entries({ limit: 200 }).every((e) => e.attempts === 0)).toBe(true);
+    // Once the portal answers, the next delivery sends them all.
+    expect(await box.deliver(client(emu))).toMatchObject({ sent: 120, failed: 0 });
+  });
 });
 
 describe('one delivery at a time, and stopping', () => {
