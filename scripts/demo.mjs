@@ -2,7 +2,10 @@
 // with a picture and a file block exactly as OPI's CreatePersonalNotification example does
 // (through b24notify's OPI layer), print Bitrix24's answer, then deliver a bulk of 500 through
 // the durable outbox (batches of 50, paced for the portal's limits), and say where to look: the
-// inbox page at http://127.0.0.1:24024/ while the demo keeps running in a terminal.
+// inbox page at http://127.0.0.1:24024/ and the webhook URL to send more to, while the demo keeps
+// running. On a terminal it keeps running until Ctrl+C; elsewhere (CI, a pipe) it exits and
+// prints no address, since nothing would answer there: --keep keeps it running anyway, --exit
+// makes a terminal exit too.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +14,7 @@ import { openOutbox } from '@b24notify/outbox';
 import { createClient } from 'b24notify';
 import { CreatePersonalNotification, GetFileBlock, GetPictureBlock } from 'b24notify/opi';
 
-const keep = process.stdout.isTTY && !process.argv.includes('--exit');
+const keep = process.argv.includes('--keep') || (process.stdout.isTTY && !process.argv.includes('--exit'));
 // A fixed port is friendlier to look at; when it is taken, any free one will do.
 const emu = await startEmulator({ port: keep ? 24024 : 0 }).catch(() => startEmulator());
 
@@ -29,11 +32,9 @@ console.log('Result');
 console.log(JSON.stringify(Result, null, 2));
 console.log();
 if (typeof Result.result === 'number') {
-  console.log(`Notification ${Result.result} is stored in the emulator. Look at it in the inbox:`);
-  console.log(`  ${emu.url}/`);
-  console.log('or through the inspection API:');
-  console.log(`  ${emu.url}/_emulator/api/notifications/${Result.result}`);
-  console.log(`  ${emu.url}/_emulator/api/notifications?user=${UserID}`);
+  console.log(
+    `Notification ${Result.result} is stored in the emulator${keep ? '.' : ', which stops when the demo ends.'}`,
+  );
 } else {
   console.log('The portal refused the notification: see "error" above.');
   process.exitCode = 1;
@@ -64,10 +65,21 @@ if (report.sent !== 500 || refused > 0) process.exitCode = 1;
 
 if (keep) {
   console.log(`\nThe emulator keeps running. Open the inbox in a browser: ${emu.url}/`);
-  console.log('Notifications you send to it appear there live. Press Ctrl+C to stop.');
+  console.log('Send it more and watch them arrive there live, from another shell:');
+  console.log(`  export B24_WEBHOOK_URL="${emu.webhookUrl}"`);
+  console.log('  npx b24notify send --user 1 --text "Hello from b24notify"');
+  console.log(
+    `  curl -s -H 'content-type: application/json' -d '{"USER_ID":1,"MESSAGE":"Hello"}' "$B24_WEBHOOK_URL"im.notify.personal.add`,
+  );
+  console.log(`The inspection API: ${emu.url}/_emulator/api/notifications?user=${UserID}`);
+  console.log('These credentials belong to this local emulator only. Press Ctrl+C to stop.');
   const stop = () => emu.close().then(() => process.exit(process.exitCode ?? 0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 } else {
   await emu.close();
+  console.log(
+    '\nThe emulator has stopped. To look at the notifications in the inbox and send more, run the ' +
+      'demo in a terminal (npm run demo), or with --keep: node scripts/demo.mjs --keep',
+  );
 }

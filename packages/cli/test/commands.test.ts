@@ -109,7 +109,43 @@ describe('emulator, demo, completion, help, version', () => {
     const r = await run(['demo'], { env: box.env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Result\n\{\n {2}"result": 1,\n {2}"time": \{/);
-    expect(r.stdout).toMatch(/Notification 1 is stored in the emulator/);
+    expect(r.stdout).toMatch(/Notification 1 is stored in the emulator, which stops now/);
+    // The emulator is gone when this is read: no dead address, the way to keep it instead.
+    expect(r.stdout).not.toMatch(/http:\/\/127\.0\.0\.1/);
+    expect(r.stdout).toContain('run: b24notify demo --keep');
+  });
+
+  test('demo --keep prints the inbox and the webhook URL; a send to it arrives', async () => {
+    const child = spawn(process.execPath, [BIN, 'demo', '--keep', '--port', '0'], {
+      env: { PATH: process.env.PATH ?? '', ...box.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          out += chunk;
+          if (out.includes('Press Ctrl+C')) resolve();
+        });
+        child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+      });
+      const inbox = /See it in the inbox: (\S+)/.exec(out)?.[1] ?? '';
+      const webhook = /export B24_WEBHOOK_URL="([^"]+)"/.exec(out)?.[1] ?? '';
+      expect(inbox).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(webhook.startsWith(inbox)).toBe(true);
+      const sent = await run(['send', '--user', '1', '--text', 'watch it arrive', '-q'], {
+        env: { ...box.env, B24_WEBHOOK_URL: webhook },
+      });
+      expect(sent.code, sent.stderr).toBe(0);
+      const stored = await fetch(`${inbox}_emulator/api/notifications/${sent.stdout.trim()}`);
+      expect(((await stored.json()) as { message?: string }).message).toBe('watch it arrive');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exit = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exit;
+      }
+    }
   });
 
   test('emulator starts the emulator with its options, serves sends, and stops on SIGTERM', async () => {

@@ -58,19 +58,23 @@ export const command = defineCommand({
         io.err('b24notify demo: the emulator refused the notification: see "error" above.\n');
         return EXIT.api;
       }
-      io.out(
-        `Notification ${id} is stored in the emulator${values.keep ? '' : ' (which stops now)'}:\n` +
-          `  ${emu.url}/_emulator/api/notifications/${id}\n`,
-      );
-      if (values.keep) {
-        io.outUnmasked(`\n${emulator.banner(emu, tryLines(emu))}\n`);
-        await new Promise<void>((resolve) => {
-          const off = io.onStop(() => {
-            off();
-            resolve();
-          });
-        });
+      if (!values.keep) {
+        // No address: the emulator stops with this command, so any link printed would be dead.
+        io.out(
+          `Notification ${id} is stored in the emulator, which stops now. To look at it in the ` +
+            `inbox and send more to it, run: b24notify demo --keep\n`,
+        );
+        return EXIT.ok;
       }
+      io.out(`Notification ${id} is stored in the emulator. See it in the inbox: ${emu.url}/\n`);
+      // The banner has the webhook URL and a send to paste: "send more and watch it arrive".
+      io.outUnmasked(`\n${emulator.banner(emu, tryLines(emu))}\n`);
+      await new Promise<void>((resolve) => {
+        const off = io.onStop(() => {
+          off();
+          resolve();
+        });
+      });
       return EXIT.ok;
     } finally {
       await emu.close();
