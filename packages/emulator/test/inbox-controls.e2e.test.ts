@@ -6,7 +6,16 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/index.js';
-import { launchChromium, openInbox, screenshot, watchedPage, type PageWatch } from './support/browser.js';
+import {
+  launchChromium,
+  openInbox,
+  screenshot,
+  waitForStatesUnderLoad,
+  watchedPage,
+  type PageWatch,
+} from './support/browser.js';
+
+waitForStatesUnderLoad();
 
 let browser: Browser;
 let emu: RunningEmulator;
@@ -76,18 +85,18 @@ const text = (selector: string) => page.locator(selector).textContent();
 
 describe('controls: limits', () => {
   test('shows the limits, and a plan with changed numbers set on the page is what the portal has', async () => {
-    expect(await text('.limits-plan')).toBe('standard');
-    expect(await text('.limits-intensity')).toBe('capacity 50, drains 2 per second');
-    expect(await text('.limits-operating')).toBe('480 s per method in a 10-minute window');
-    expect(await page.locator('.limits-plan-select').inputValue()).toBe('standard');
-    expect(await page.locator('.limit-capacity').getAttribute('placeholder')).toBe('50');
+    await expect.poll(() => text('.limits-plan')).toBe('standard');
+    await expect.poll(() => text('.limits-intensity')).toBe('capacity 50, drains 2 per second');
+    await expect.poll(() => text('.limits-operating')).toBe('480 s per method in a 10-minute window');
+    await expect.poll(() => page.locator('.limits-plan-select').inputValue()).toBe('standard');
+    await expect.poll(() => page.locator('.limit-capacity').getAttribute('placeholder')).toBe('50');
     // Every control is named for assistive technology by its label.
     await page.getByLabel('Plan preset').waitFor();
     await page.getByLabel('Capacity (X)').waitFor();
     await page.getByLabel('Drain per second (Y)').waitFor();
 
     await page.locator('.limits-plan-select').selectOption('enterprise');
-    expect(await page.locator('.limit-capacity').getAttribute('placeholder')).toBe('250');
+    await expect.poll(() => page.locator('.limit-capacity').getAttribute('placeholder')).toBe('250');
     // A bucket of three that hardly drains: the fourth call is refused, however slow the run.
     await page.getByLabel('Capacity (X)').fill('3');
     await page.getByLabel('Drain per second (Y)').fill('0.001');
@@ -99,10 +108,10 @@ describe('controls: limits', () => {
       intensity: { drainPerSecond: 0.001, capacity: 3 },
     });
     // The page shows what the portal now has, read back.
-    expect(await text('.limits-plan')).toBe('enterprise, with changes');
-    expect(await text('.limits-intensity')).toBe('capacity 3, drains 0.001 per second');
-    expect(await page.locator('.limits-plan-select').inputValue()).toBe('enterprise');
-    expect(await page.locator('.limit-capacity').inputValue()).toBe('3');
+    await expect.poll(() => text('.limits-plan')).toBe('enterprise, with changes');
+    await expect.poll(() => text('.limits-intensity')).toBe('capacity 3, drains 0.001 per second');
+    await expect.poll(() => page.locator('.limits-plan-select').inputValue()).toBe('enterprise');
+    await expect.poll(() => page.locator('.limit-capacity').inputValue()).toBe('3');
     await screenshot(page, 'controls-limits');
 
     const answers = [await rest(), await rest(), await rest(), await rest()];
@@ -124,7 +133,7 @@ describe('controls: limits', () => {
     await page.locator('.limits-plan-select').selectOption('off');
     await page.locator('.limits-apply').click();
     await expect.poll(() => text('.limits-intensity')).toBe('off');
-    expect(await text('.limits-operating')).toBe('off');
+    await expect.poll(() => text('.limits-operating')).toBe('off');
     expect(await control('GET', '/limits')).toEqual({ intensity: false, operating: false });
   });
 
@@ -134,7 +143,7 @@ describe('controls: limits', () => {
     await expect
       .poll(() => text('.limits-status'))
       .toBe('PUT /limits: intensity.capacity: must be a positive finite number, got -5');
-    expect(await page.locator('.limits-status').getAttribute('class')).toContain('error');
+    await expect.poll(() => page.locator('.limits-status').getAttribute('class')).toContain('error');
     expect(await control('GET', '/limits')).toEqual(STANDARD);
     expect(await text('.limits-intensity')).toBe('capacity 50, drains 2 per second');
 
@@ -169,15 +178,15 @@ describe('controls: limits', () => {
 
 describe('controls: portal', () => {
   test('overloaded makes REST calls answer OVERLOAD_LIMIT, and normal works again', async () => {
-    expect(await page.getByLabel('State').inputValue()).toBe('active');
-    expect(await text('.portal-now')).toContain('error table current');
+    await expect.poll(() => page.getByLabel('State').inputValue()).toBe('active');
+    await expect.poll(() => text('.portal-now')).toContain('error table current');
     expect((await rest()).status).toBe(200);
 
     await page.getByLabel('State').selectOption('overloaded');
     await page.locator('.portal-apply').click();
     await expect.poll(() => text('.portal-status')).toBe('Applied.');
     expect((await control('GET', '/portal')).state).toBe('overloaded');
-    expect(await text('.portal-now')).toMatch(/^overloaded · /);
+    await expect.poll(() => text('.portal-now')).toMatch(/^overloaded · /);
     expect(await rest()).toEqual({ status: 401, error: 'OVERLOAD_LIMIT' });
 
     // The older docs' table answers the same code with 503.

@@ -26,9 +26,12 @@ import {
   launchChromium,
   openInbox,
   screenshot,
+  waitForStatesUnderLoad,
   watchedPage,
   type PageWatch,
 } from './support/browser.js';
+
+waitForStatesUnderLoad();
 
 /** Each sets `window.__pwned` or opens a dialog if it ever runs. */
 const PAYLOADS = [
@@ -260,8 +263,13 @@ const PROVOKE = `(() => {
 
 async function assertNothingRan(where: string): Promise<Scan> {
   await page.evaluate(PROVOKE);
-  // Give anything that might have been scheduled (image errors, timers) a moment to run.
-  await page.waitForTimeout(150);
+  // Let whatever the events scheduled run first: every eager image loaded or failed (an onerror
+  // payload fires then; a lazy one off screen is never fetched), then two frames and a timer
+  // turn, rather than a fixed pause.
+  await page.waitForFunction("[...document.images].every((i) => i.complete || i.loading === 'lazy')");
+  await page.evaluate(
+    'new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0))))',
+  );
   const scan = await page.evaluate<Scan>(SCAN);
   expect(await page.evaluate<boolean>('window.__pwned === true'), where).toBe(false);
   expect(watch.dialogs, where).toEqual([]);

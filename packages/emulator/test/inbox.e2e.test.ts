@@ -23,9 +23,12 @@ import {
   launchChromium,
   openInbox,
   screenshot,
+  waitForStatesUnderLoad,
   watchedPage,
   type PageWatch,
 } from './support/browser.js';
+
+waitForStatesUnderLoad();
 
 let browser: Browser;
 let emu: RunningEmulator;
@@ -303,8 +306,8 @@ describe('inbox page', () => {
     // Clicking a tag filters the list by it.
     await card(personal).locator('.chip-sub-tag').click();
     await card(system).waitFor({ state: 'detached' });
-    expect(await page.locator('.filter-tag').inputValue()).toBe('REPORTS');
-    expect(await page.locator('.notification').count()).toBe(1);
+    await expect.poll(() => page.locator('.filter-tag').inputValue()).toBe('REPORTS');
+    await expect.poll(() => page.locator('.notification').count()).toBe(1);
   });
 
   test('read, unread and delete from the page, and read state changed elsewhere', async () => {
@@ -312,24 +315,24 @@ describe('inbox page', () => {
     const { result: b } = await b24.notify.personal({ userId: 10, message: 'Second' });
     await openInbox(page, emu.url, '#/inbox/10');
     await card(b).waitFor();
-    expect(await badge(10).textContent()).toBe('2');
+    await expect.poll(() => badge(10).textContent()).toBe('2');
 
     await card(a).locator('.action-read').click();
     await expect.poll(() => card(a).getAttribute('class')).toBe('notification');
-    expect(await card(a).locator('.action-read').textContent()).toBe('Mark unread');
-    expect(emu.portal.store.getNotification(Number(a))?.read).toBe(true);
+    await expect.poll(() => card(a).locator('.action-read').textContent()).toBe('Mark unread');
+    await expect.poll(() => emu.portal.store.getNotification(Number(a))?.read).toBe(true);
     await expect.poll(() => badge(10).textContent()).toBe('1');
 
     await card(a).locator('.action-read').click();
     await expect.poll(() => card(a).getAttribute('class')).toBe('notification unread');
-    expect(emu.portal.store.getNotification(Number(a))?.read).toBe(false);
+    await expect.poll(() => emu.portal.store.getNotification(Number(a))?.read).toBe(false);
     await expect.poll(() => badge(10).textContent()).toBe('2');
 
     await card(b).locator('.action-delete').click();
     await card(b).waitFor({ state: 'detached' });
-    expect(emu.portal.store.getNotification(Number(b))).toBeUndefined();
+    await expect.poll(() => emu.portal.store.getNotification(Number(b))).toBeUndefined();
     await expect.poll(() => badge(10).textContent()).toBe('1');
-    expect(await page.locator('.feed-count').textContent()).toBe('1 notification');
+    await expect.poll(() => page.locator('.feed-count').textContent()).toBe('1 notification');
 
     // Marked read elsewhere (a script, through the control API): the page follows.
     await fetch(`${emu.url}/_emulator/api/notifications/${String(a)}`, {
@@ -371,7 +374,7 @@ describe('inbox page', () => {
     await expect
       .poll(() => page.locator('.notification .notification-message').allTextContents())
       .toEqual(['Invoice overdue']);
-    expect(await page.locator('.feed-count').textContent()).toBe('1 notification match');
+    await expect.poll(() => page.locator('.feed-count').textContent()).toBe('1 notification match');
 
     // Live: one that matches the filter shows, one that does not stays out.
     await b24.notify.personal({ userId: 2, message: 'Unrelated' });
@@ -404,10 +407,9 @@ describe('inbox page', () => {
     await card(id).locator('.action-request').click();
     const panel = card(id).locator('.request-panel');
     await panel.locator('.request-params').waitFor();
+    await expect.poll(() => panel.locator('.request-summary').textContent()).toMatch(/→ 200 in \d+\.\d ms/);
     const summary = await panel.locator('.request-summary').textContent();
     expect(summary).toContain('POST /rest/1/***/im.notify.personal.add');
-    expect(summary).toContain('→ 200');
-    expect(summary).toMatch(/in \d+\.\d ms/);
     const params = JSON.parse((await panel.locator('.request-params').textContent()) ?? '') as Record<
       string,
       unknown
@@ -448,7 +450,7 @@ describe('inbox page', () => {
     );
     await page.locator('.chaos-apply').click();
     await expect.poll(() => page.locator('.chaos-status').textContent()).toBe('Applied.');
-    expect(emu.portal.chaos.settings().rules).toHaveLength(1);
+    await expect.poll(() => emu.portal.chaos.settings().rules).toHaveLength(1);
     // A mistake is answered with the API's own message.
     await page.locator('.chaos-editor').fill('{"rules": [{"method": "*", "probabilty": 1}]}');
     await page.locator('.chaos-apply').click();
@@ -471,24 +473,32 @@ describe('inbox page', () => {
     expect((await call()).status).toBe(503);
 
     const rows = page.locator('tr.request-row');
-    await expect.poll(() => rows.count()).toBe(4);
-    const cells = await Promise.all([0, 1, 2, 3].map((i) => rows.nth(i).locator('td').allTextContents()));
-    // Newest first: id, time, method, transport, status, error, fault, ms, notifications.
-    expect(cells.map((c) => [c[2], c[3], c[4], c[5], c[6]])).toEqual([
-      ['im.notify.personal.add', 'webhook', '503', 'QUERY_LIMIT_EXCEEDED', ''],
-      ['im.notify.personal.add', 'webhook', '200', '', ''],
-      ['im.notify.personal.add', 'webhook', '200', '', ''],
-      ['im.notify.personal.add', 'webhook', '500', 'INTERNAL_SERVER_ERROR', 'error INTERNAL_SERVER_ERROR'],
-    ]);
+    const table = () =>
+      rows.evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      );
+    // Newest first: id, time, method, transport, status, error, fault, ms, notifications. The
+    // rows arrive live, one event each: wait for all four as they should read.
+    await expect
+      .poll(async () => (await table()).map((c) => [c[2], c[3], c[4], c[5], c[6]]))
+      .toEqual([
+        ['im.notify.personal.add', 'webhook', '503', 'QUERY_LIMIT_EXCEEDED', ''],
+        ['im.notify.personal.add', 'webhook', '200', '', ''],
+        ['im.notify.personal.add', 'webhook', '200', '', ''],
+        ['im.notify.personal.add', 'webhook', '500', 'INTERNAL_SERVER_ERROR', 'error INTERNAL_SERVER_ERROR'],
+      ]);
+    const cells = await table();
     expect(cells[2]?.[8]).toBe(String(ok));
     for (const c of cells) expect(c[7]).toMatch(/^\d+\.\d$/);
-    expect(await rows.nth(0).getAttribute('class')).toContain('status-server');
+    await expect.poll(() => rows.nth(0).getAttribute('class')).toContain('status-server');
 
     // A row opens to the request and its answer.
     await rows.nth(0).click();
     const detail = page.locator('.request-detail-row');
     await detail.waitFor();
-    expect(await detail.locator('.request-response').textContent()).toContain('QUERY_LIMIT_EXCEEDED');
+    await expect
+      .poll(() => detail.locator('.request-response').textContent())
+      .toContain('QUERY_LIMIT_EXCEEDED');
 
     // Errors only, from the server.
     await page.locator('.filter-errors').check();
@@ -502,7 +512,7 @@ describe('inbox page', () => {
     await expect.poll(() => page.locator('.clock-offset').textContent()).toBe('none');
     await page.locator('.step', { hasText: '+1 h' }).click();
     await expect.poll(() => page.locator('.clock-offset').textContent()).toBe('+1 h');
-    expect(emu.portal.clock.offsetMs).toBe(3_600_000);
+    await expect.poll(() => emu.portal.clock.offsetMs).toBe(3_600_000);
     await page.locator('.clock-advance').fill('90s');
     await page.locator('.clock-advance-button').click();
     await expect.poll(() => page.locator('.clock-offset').textContent()).toBe('+1 h 1 min 30 s');
@@ -511,7 +521,7 @@ describe('inbox page', () => {
     await expect.poll(() => page.locator('.clock-status').textContent()).toContain('Give a duration');
     await page.locator('.clock-zero').click();
     await expect.poll(() => page.locator('.clock-offset').textContent()).toBe('none');
-    expect(emu.portal.clock.offsetMs).toBe(0);
+    await expect.poll(() => emu.portal.clock.offsetMs).toBe(0);
     await screenshot(page, 'controls');
   });
 });

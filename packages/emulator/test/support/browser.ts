@@ -1,6 +1,29 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Dialog, type Locator, type Page } from 'playwright-core';
+import { vi } from 'vitest';
+
+/**
+ * How long a browser test waits for the page to reach a state before it fails. The waits are
+ * for states (a card attached, a text shown, a count reached), so this bound only decides how
+ * soon a broken page is reported: it is generous because the machine may be busy with other
+ * work (seven engineers, two cores), where Chromium can take seconds to paint.
+ */
+export const STATE_WAIT_MS = 60_000;
+
+/**
+ * Call at the top of a browser test file: `expect.poll` waits up to {@link STATE_WAIT_MS} for
+ * its state (vitest's default, one second, is a timed assertion that a busy machine fails), as
+ * Playwright's own waits do (set on each page by {@link watchedPage}), and tests and hooks get
+ * room for several such waits.
+ */
+export function waitForStatesUnderLoad(): void {
+  vi.setConfig({
+    testTimeout: 4 * STATE_WAIT_MS,
+    hookTimeout: 2 * STATE_WAIT_MS,
+    expect: { poll: { timeout: STATE_WAIT_MS, interval: 50 } },
+  });
+}
 
 /** Debian's Chromium: Playwright cannot download its own browser here, CI installs this one. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -66,6 +89,8 @@ const INIT_SCRIPT = `
 /** A new page that records dialogs, errors and CSP violations. Dialogs are dismissed. */
 export async function watchedPage(browser: Browser): Promise<PageWatch> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(STATE_WAIT_MS);
+  page.setDefaultNavigationTimeout(STATE_WAIT_MS);
   const watch: PageWatch = { page, dialogs: [], errors: [], consoleErrors: [] };
   page.on('dialog', (dialog: Dialog) => {
     watch.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
