@@ -331,8 +331,7 @@ describe('inbox page under hostile input', () => {
     expect(await page.locator('.bb-url-refused').count()).toBeGreaterThan(0);
     await screenshot(page, 'xss-library');
 
-    await page.goto(`${emu.url}/#/inbox/2`);
-    await page.waitForSelector('body[data-ready="true"][data-live="true"]');
+    await openInbox(page, emu.url, '#/inbox/2');
     await expect.poll(() => page.locator('.notification.system').count()).toBe(PAYLOADS.length);
     await assertNothingRan('system notifications');
   });
@@ -401,8 +400,7 @@ describe('inbox page under hostile input', () => {
     expect(details).toContain('javascript:window.__pwned=true');
     await assertNothingRan('request log');
 
-    await page.goto(`${emu.url}/#/controls`);
-    await page.waitForSelector('body[data-view="controls"][data-live="true"]');
+    await openInbox(page, emu.url, '#/controls');
     await expect
       .poll(() => page.locator('.chaos-editor').inputValue())
       .toContain(JSON.stringify(MARKER).slice(1, -1));

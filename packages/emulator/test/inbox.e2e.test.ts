@@ -345,7 +345,7 @@ describe('inbox page', () => {
 
     // The webhook's own user reads and deletes through the library: the page follows too.
     const { result: own } = await b24.notify.personal({ userId: 1, message: 'Mine' });
-    await page.goto(`${emu.url}/#/inbox/1`);
+    await openInbox(page, emu.url, '#/inbox/1');
     await card(own).waitFor();
     await b24.notify.read({ id: Number(own), onlyCurrent: true });
     await expect.poll(() => card(own).getAttribute('class')).toBe('notification');
@@ -435,8 +435,7 @@ describe('inbox page', () => {
     await page.locator('.request-log').waitFor();
 
     // Chaos from the page's editor: the next personal.add fails with an injected error.
-    await page.goto(`${emu.url}/#/controls`);
-    await page.waitForSelector('body[data-view="controls"][data-live="true"]');
+    await openInbox(page, emu.url, '#/controls');
     await expect.poll(() => page.locator('.chaos-editor').inputValue()).toContain('"rules"');
     await page.locator('.chaos-editor').fill(
       JSON.stringify({
@@ -456,8 +455,9 @@ describe('inbox page', () => {
     await page.locator('.chaos-apply').click();
     await expect.poll(() => page.locator('.chaos-status').textContent()).toContain('probabilty');
 
-    await page.goto(`${emu.url}/#/requests`);
-    await page.waitForSelector('body[data-view="requests"][data-live="true"]');
+    // A fresh load of the log, finished before anything is sent: a hash change alone would leave
+    // it loading while the requests below arrive, and the load could then overwrite them.
+    await openInbox(page, emu.url, '#/requests');
     await expect(b24.notify.personal({ userId: 5, message: 'Fails once' })).rejects.toThrow();
     const { result: ok } = await b24.notify.personal({ userId: 5, message: 'Then works' });
 

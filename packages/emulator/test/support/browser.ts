@@ -104,8 +104,14 @@ export async function watchedPage(browser: Browser): Promise<PageWatch> {
   return watch;
 }
 
-/** Open the inbox at `hash` and wait until it has loaded and its event stream is connected. */
+/**
+ * Open the inbox at `hash` and wait until its view has loaded and its event stream is
+ * connected. Always a fresh document: from another hash of the same page, `goto` is only a hash
+ * change, after which `data-ready` and `data-live` are still true from before while the new view
+ * is still loading, and what arrives live meanwhile can be overwritten by that load.
+ */
 export async function openInbox(page: Page, baseUrl: string, hash = '#/inbox'): Promise<void> {
+  if (page.url() !== 'about:blank') await page.goto('about:blank');
   await page.goto(`${baseUrl}/${hash}`);
   await page.waitForSelector('body[data-ready="true"][data-live="true"]');
 }
