@@ -159,7 +159,8 @@ export async function send<T>(req: TransportRequest): Promise<Answer<T>> {
     const cause = scrubSecrets(err, req.secrets ?? []);
     if (timeout.aborted) throw new B24TimeoutError(req.timeout, { ...ctx, cause });
     const code = systemCode(cause);
-    const explained = code && !delivery ? explainNetworkCode(code, new URL(req.url), 'the portal') : undefined;
+    const explained =
+      code && !delivery ? explainNetworkCode(code, new URL(req.url), 'the portal') : undefined;
     throw new B24NetworkError(explained?.reason ?? (code ? `${fallback} (${code})` : fallback), {
       ...ctx,
       ...(code ? { code } : {}),
