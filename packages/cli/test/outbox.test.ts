@@ -156,6 +156,25 @@ describe('b24notify outbox', () => {
     });
   });
 
+  test('an unreachable portal: exit 6 at once, what to do, every message still pending', async () => {
+    const path = db();
+    await run(['outbox', 'add', file(lines(2)), '--db', path], { env });
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    const dead = { ...env, B24_WEBHOOK_URL: 'http://127.0.0.1:9/rest/1/abcdef/' };
+    const r = await run(['outbox', 'deliver', '--db', path, '--retries', '0'], { env: dead });
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toContain('Nothing answers at 127.0.0.1:9');
+    expect(r.stderr).toContain('to do:    Check the address and port.');
+    expect(json(await run(['outbox', 'status', '--db', path, '--json'], { env }))).toMatchObject({
+      pending: 2,
+      failed: 0,
+    });
+    const [entry] = json<{ attempts: number }[]>(
+      await run(['outbox', 'list', '--db', path, '--json'], { env }),
+    );
+    expect(entry?.attempts).toBe(0);
+  });
+
   test('refused credentials: exit 4, the webhook code never printed, every message still queued', async () => {
     const path = db();
     await run(['outbox', 'add', file(lines(60)), '--db', path], { env });
