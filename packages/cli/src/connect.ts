@@ -10,6 +10,7 @@ import type { callFlags } from './flags.js';
 import type { Io } from './io.js';
 import { nodeFetch } from 'b24notify';
 import { smallResponse, urlOf } from './http-fetch.js';
+import { UsageError } from './errors.js';
 import { emit } from './output.js';
 import { intInRange, positiveInt } from './parse.js';
 
@@ -94,6 +95,26 @@ export function testFetch(captured: Captured[]): typeof fetch {
   };
 }
 
+/**
+ * The library refuses a portal on this machine without a token URL (a refresh would go to
+ * Bitrix24's server on the internet); say it in this command line's words.
+ */
+function checkTokenUrl(portal: string, command: string): void {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(portal) ? portal : `https://${portal}`);
+  } catch {
+    return;
+  }
+  if (!/^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname)) return;
+  throw new UsageError(
+    `the portal ${url.host} is on this machine, but no OAuth token URL is set, so a refresh would go ` +
+      `to Bitrix24's own server: set B24_TOKEN_URL (or 'b24notify config set --token-url URL'), ` +
+      `for the b24notify emulator ${url.origin}/oauth/token/`,
+    command,
+  );
+}
+
 /** The client settings the connection and run flags ask for. */
 function settings(values: CallValues, command: string): Partial<ClientOptions> {
   const options: Partial<ClientOptions> = {};
@@ -118,6 +139,9 @@ export function connect(
   const fetchImpl = values.test ? testFetch(captured) : values.debug ? debugFetch(io, nodeFetch) : nodeFetch;
   if (values.debug) io.err(`debug: credentials: ${describeCredentials(credentials)}\n`);
 
+  if (credentials.kind === 'oauth' && credentials.oauth.tokenUrl === undefined) {
+    checkTokenUrl(credentials.portal, command);
+  }
   const auth: Partial<ClientOptions> =
     credentials.kind === 'webhook'
       ? { webhookUrl: credentials.webhookUrl }

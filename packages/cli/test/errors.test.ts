@@ -59,19 +59,35 @@ describe('exit codes', () => {
   });
 
   test('the first-hour messages say what is wrong and what to do', async () => {
-    const [minus, ambiguousText, at, opiNone, opiToken, host, tag, tagWithId] = await Promise.all([
-      run(['send', '--user', '-1', '--text', 'x'], { env }),
-      run(['send', '--user', '1', '--text', '-x'], { env }),
-      run(['send', '--user', '1', '--text', 'x', '--attach', '@'], { env }),
-      run(['bitrix24', 'CreatePersonalNotification', '--user', '1', '--text', 'x'], { env: box.env }),
-      run(['bitrix24', 'CreatePersonalNotification', '--user', '1', '--text', 'x', '--token', 'tok-1234'], {
-        env: box.env,
-      }),
-      // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never an address of this machine.
-      run(['emulator', '--host', '192.0.2.1', '--port', '0'], { env: box.env }),
-      run([...send, '--tag', 'invoice-1'], { env }),
-      run([...send, '--tag', 'invoice-2', '--client-id', 'billing'], { env }),
-    ]);
+    const oauthNoTokenUrl = {
+      ...box.env,
+      B24_PORTAL: emu.url,
+      B24_CLIENT_ID: 'local.app',
+      B24_CLIENT_SECRET: 'client-secret-1',
+      B24_ACCESS_TOKEN: 'access-token-1',
+      B24_REFRESH_TOKEN: 'refresh-token-1',
+    };
+    const [minus, ambiguousText, at, opiNone, opiToken, host, tag, tagWithId, noTokenUrl] = await Promise.all(
+      [
+        run(['send', '--user', '-1', '--text', 'x'], { env }),
+        run(['send', '--user', '1', '--text', '-x'], { env }),
+        run(['send', '--user', '1', '--text', 'x', '--attach', '@'], { env }),
+        run(['bitrix24', 'CreatePersonalNotification', '--user', '1', '--text', 'x'], { env: box.env }),
+        run(['bitrix24', 'CreatePersonalNotification', '--user', '1', '--text', 'x', '--token', 'tok-1234'], {
+          env: box.env,
+        }),
+        // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never an address of this machine.
+        run(['emulator', '--host', '192.0.2.1', '--port', '0'], { env: box.env }),
+        run([...send, '--tag', 'invoice-1'], { env }),
+        run([...send, '--tag', 'invoice-2', '--client-id', 'billing'], { env }),
+        run(send, { env: oauthNoTokenUrl }),
+      ],
+    );
+    expect(noTokenUrl.code).toBe(2);
+    expect(noTokenUrl.stderr).toContain(
+      `no OAuth token URL is set, so a refresh would go to Bitrix24's own server: set B24_TOKEN_URL`,
+    );
+    expect(noTokenUrl.stderr).toContain(`for the b24notify emulator ${emu.url}/oauth/token/`);
     expect(minus.code).toBe(2);
     expect(minus.stderr).toBe(
       `b24notify send: --user: expected a positive integer, got "-1". See 'b24notify send --help'.\n`,
