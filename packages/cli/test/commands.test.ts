@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningEmulator } from '@b24notify/emulator';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { BIN, emulator, json, run, sandbox } from './support.js';
 
 let emu: RunningEmulator;
@@ -152,6 +152,10 @@ describe('emulator, demo, completion, help, version', () => {
     const child = spawn(process.execPath, [BIN, 'emulator', '--port', '0', '--plan', 'off'], {
       env: { PATH: process.env.PATH ?? '', ...box.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // A failed assertion must not leave the emulator running.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     let banner = '';
     await new Promise<void>((resolve, reject) => {
