@@ -21,7 +21,28 @@ export interface RestRoute {
   format: 'json' | 'xml';
 }
 
-/** Parse `/rest/{user}/{code}/{method}` or `/rest/{method}`, with an optional `.json`/`.xml` suffix. */
+/**
+ * One path segment, percent-decoded. A `%` not followed by two hex digits (or escapes that are
+ * not UTF-8) is a 400 `ERROR_ARGUMENT`: the docs do not cover such a path, and this is the
+ * answer the emulator gives any malformed input (see `wire/body.ts`). The message does not
+ * quote the segment, which may be a webhook code.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RestError(
+      'ERROR_ARGUMENT',
+      'Malformed request path: a percent sign must be followed by two hex digits of UTF-8',
+      400,
+    );
+  }
+}
+
+/**
+ * Parse `/rest/{user}/{code}/{method}` or `/rest/{method}`, with an optional `.json`/`.xml` suffix.
+ * Throws a RestError for a segment that cannot be percent-decoded.
+ */
 export function parseRestPath(pathname: string): RestRoute | undefined {
   const parts = pathname.split('/').filter((p) => p !== '');
   if (parts[0] !== 'rest') return undefined;
@@ -31,11 +52,11 @@ export function parseRestPath(pathname: string): RestRoute | undefined {
   else if (parts.length === 4) {
     const userId = Number(parts[1]);
     if (!Number.isInteger(userId)) return undefined;
-    webhook = { userId, code: decodeURIComponent(parts[2] as string) };
+    webhook = { userId, code: decodeSegment(parts[2] as string) };
     raw = parts[3];
   } else return undefined;
   if (!raw) return undefined;
-  let method = decodeURIComponent(raw).toLowerCase();
+  let method = decodeSegment(raw).toLowerCase();
   let format: RestRoute['format'] = 'json';
   if (method.endsWith('.json')) method = method.slice(0, -5);
   else if (method.endsWith('.xml')) {
@@ -247,7 +268,13 @@ export async function handleRest(
   const started = performance.now();
   const at = portal.clock.now();
   const requestId = portal.log.nextId();
-  const route = parseRestPath(url.pathname);
+  let route: RestRoute | undefined;
+  let pathError: unknown;
+  try {
+    route = parseRestPath(url.pathname);
+  } catch (err) {
+    pathError = err;
+  }
   const created: number[] = [];
   let params: Params = {};
   let status = 200;
@@ -257,6 +284,7 @@ export async function handleRest(
   let transport: 'webhook' | 'oauth' | 'session' | 'none' = route?.webhook ? 'webhook' : 'none';
   try {
     const body = await readBody(req, portal.config.maxBodyBytes);
+    if (pathError) throw pathError;
     if (!route) throw portal.error('ERROR_METHOD_NOT_FOUND');
     params = requestParams(url, req.headers['content-type'], body);
     if (route.format === 'xml') {
