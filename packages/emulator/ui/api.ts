@@ -89,7 +89,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   });
   const data: unknown = await res.json().catch(() => ({}));
   if (!res.ok) {
-    const err = data && typeof data === 'object' && 'error' in data ? String(data.error) : res.statusText;
+    // Control-API errors are `{error: CODE, error_description: message}`; the message is for people.
+    const err =
+      data && typeof data === 'object' && 'error_description' in data
+        ? String(data.error_description)
+        : res.statusText;
     throw new ApiError(`${method} ${path}: ${err}`, res.status);
   }
   return data as T;
