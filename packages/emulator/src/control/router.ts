@@ -97,7 +97,7 @@ export async function handleControl(
   try {
     const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/$/, '') || '/';
     // Before anything else: a foreign page learns nothing, not even which endpoints exist.
-    guardOrigin(req);
+    guardOrigin(req, [portal.config.domain]);
     const found = match(path);
     if (!found) throw new ControlError(`no such endpoint: ${path}`, 404);
     const routes = ROUTES[found.route] ?? {};

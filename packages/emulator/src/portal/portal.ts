@@ -73,7 +73,12 @@ export class Portal extends EventEmitter<PortalEvents> {
     this.log = new RequestLog({
       maxEntries: config.requestLogSize,
       maxBytes: config.requestLogBytes,
-      secrets: () => this.config.webhooks.map((w) => w.code),
+      secrets: () => ({
+        texts: [...this.config.webhooks.map((w) => w.code), ...this.config.apps.map((a) => a.clientSecret)],
+        isToken: (candidate) =>
+          this.store.byAccessToken(candidate) !== undefined ||
+          this.store.byRefreshToken(candidate) !== undefined,
+      }),
     });
     this.limits = resolveLimits(config.plan, config.limits);
     this.bucket = null;

@@ -41,9 +41,19 @@ export interface RequestLogLimits {
    * a truncated part counts its preview). The newest entry is always kept.
    */
   maxBytes: number;
-  /** Secrets to mask wherever they appear in an entry (the portal's webhook codes). */
-  secrets?: () => readonly string[];
+  /** Secrets to mask wherever they appear in an entry (the portal's webhook codes, tokens). */
+  secrets?: () => KnownSecrets;
 }
+
+/** The portal's own secrets, masked wherever they appear in text. */
+export interface KnownSecrets {
+  /** Fixed secrets: webhook codes, client secrets. */
+  texts: readonly string[];
+  /** Whether a run of 32 or more hex digits is a token the portal issued. */
+  isToken?: (candidate: string) => boolean;
+}
+
+const NO_SECRETS: KnownSecrets = { texts: [] };
 
 /** Params or an answer larger than this on the wire are stored as a preview. */
 export const LOG_ENTRY_FULL_BYTES = 64 * 1024;
@@ -59,7 +69,7 @@ const ENTRY_OVERHEAD_BYTES = 1024;
  * `budget` characters are spent, each cut marked in place (`… [N more characters not logged]`).
  * Keys are kept as they are, so masking by key still works on the copy.
  */
-function preview(value: unknown, budget: { left: number }, depth = 0): unknown {
+function preview(value: unknown, budget: { left: number }, secrets: KnownSecrets, depth = 0): unknown {
   if (typeof value === 'string') {
     if (value.length <= budget.left) {
       budget.left -= value.length;
@@ -67,7 +77,8 @@ function preview(value: unknown, budget: { left: number }, depth = 0): unknown {
     }
     const keep = Math.max(0, budget.left);
     budget.left = 0;
-    return `${value.slice(0, keep)}… [${value.length - keep} more characters not logged]`;
+    // Masked before the cut, which could otherwise leave half a secret that no mask recognises.
+    return `${maskText(value, secrets).slice(0, keep)}… [${value.length - keep} more characters not logged]`;
   }
   if (value === null || typeof value !== 'object') {
     budget.left -= 8;
@@ -82,7 +93,7 @@ function preview(value: unknown, budget: { left: number }, depth = 0): unknown {
         break;
       }
       budget.left -= 2;
-      out.push(preview(value[i], budget, depth + 1));
+      out.push(preview(value[i], budget, secrets, depth + 1));
     }
     return out;
   }
@@ -95,7 +106,7 @@ function preview(value: unknown, budget: { left: number }, depth = 0): unknown {
       break;
     }
     budget.left -= key.length + 4;
-    out[key] = preview((value as Record<string, unknown>)[key], budget, depth + 1);
+    out[key] = preview((value as Record<string, unknown>)[key], budget, secrets, depth + 1);
   }
   return out;
 }
@@ -125,14 +136,14 @@ export class RequestLog {
   readonly #byId = new Map<number, RequestLogEntry>();
   #nextId = 1;
   readonly #maxBytes: number;
-  readonly #secrets: () => readonly string[];
+  readonly #secrets: () => KnownSecrets;
 
   constructor(limits: RequestLogLimits) {
     const capacity = Math.max(1, limits.maxEntries);
     this.#ring = new Array<RequestLogEntry | undefined>(capacity);
     this.#costs = new Array<number>(capacity).fill(0);
     this.#maxBytes = limits.maxBytes;
-    this.#secrets = limits.secrets ?? (() => []);
+    this.#secrets = limits.secrets ?? (() => NO_SECRETS);
   }
 
   /** Reserve the id of the next entry, so a notification can point at its request before it is logged. */
@@ -157,8 +168,10 @@ export class RequestLog {
       const cutResponse = wire.responseBytes > LOG_ENTRY_FULL_BYTES && entry.response !== undefined;
       stored = {
         ...entry,
-        params: cutParams ? preview(entry.params, { left: PREVIEW_CHARS }) : entry.params,
-        ...(cutResponse ? { response: preview(entry.response, { left: PREVIEW_CHARS }) } : {}),
+        params: cutParams ? preview(entry.params, { left: PREVIEW_CHARS }, this.#secrets()) : entry.params,
+        ...(cutResponse
+          ? { response: preview(entry.response, { left: PREVIEW_CHARS }, this.#secrets()) }
+          : {}),
         truncated: true,
       };
       cost =
@@ -231,6 +244,9 @@ export class RequestLog {
 
 const SECRET_KEYS = new Set(['auth', 'access_token', 'refresh_token', 'client_secret', 'password', 'code']);
 const SECRET_IN_QUERY = /\b(auth|access_token|refresh_token|client_secret)=([^&\s]*)/gi;
+/** The same secrets in JSON text, as a body with the wrong content type leaves them in a form key. */
+const SECRET_IN_JSON_TEXT =
+  /("(?:auth|access_token|refresh_token|client_secret|password)"\s*:\s*")((?:[^"\\]|\\.)*)/gi;
 
 /**
  * A webhook URL's code, the segment after `rest/<user>/`, with `/` written plainly or
@@ -249,15 +265,19 @@ export function maskQuery(text: string): string {
 }
 
 /**
- * Mask every secret a text may carry: query secrets (`auth=…`), the code in anything shaped
- * like a webhook URL, and each of `secrets` (the portal's own webhook codes) wherever it
- * appears, in any letter case.
+ * Mask every secret a text may carry: query secrets (`auth=…`, and `"auth":"…"` in JSON text),
+ * the code in anything shaped like a webhook URL, and the portal's own secrets wherever they
+ * appear, in any letter case: its webhook codes and client secrets, and any hex run that is a
+ * token it issued (a parameter name can get lost, as PHP drops the tail of `a[b]auth=…`).
  */
-export function maskText(text: string, secrets: readonly string[] = []): string {
+export function maskText(text: string, secrets: KnownSecrets = NO_SECRETS): string {
   let out = text;
   if (out.includes('=')) out = maskQuery(out);
+  if (out.includes('"')) out = out.replace(SECRET_IN_JSON_TEXT, '$1***');
   if (/rest/i.test(out)) out = out.replace(WEBHOOK_CODE_IN_TEXT, '$1***');
-  for (const secret of secrets) {
+  const isToken = secrets.isToken;
+  if (isToken) out = out.replace(/[0-9a-f]{32,}/gi, (run) => (isToken(run.toLowerCase()) ? '***' : run));
+  for (const secret of secrets.texts) {
     if (secret.length < MIN_CODE_LENGTH) continue;
     if (out.toLowerCase().includes(secret.toLowerCase())) {
       out = out.replace(new RegExp(secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '***');
@@ -270,7 +290,7 @@ export function maskText(text: string, secrets: readonly string[] = []): string 
  * A copy of `value` with every secret masked: values under secret keys, and in every string
  * and key what {@link maskText} masks (batch commands carry `auth=` and webhook URLs in theirs).
  */
-export function maskSecrets(value: unknown, depth = 0, secrets: readonly string[] = []): unknown {
+export function maskSecrets(value: unknown, depth = 0, secrets: KnownSecrets = NO_SECRETS): unknown {
   if (typeof value === 'string') return maskText(value, secrets);
   if (value === null || typeof value !== 'object') return value;
   // Deeper than any parsed request nests (wire/body.ts MAX_NESTING); never shown unmasked.
@@ -278,8 +298,14 @@ export function maskSecrets(value: unknown, depth = 0, secrets: readonly string[
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v, depth + 1, secrets));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
+    // `?auth`, `profile?auth` and the like count too: a URL or query string sent as a form body
+    // makes such keys.
+    const secretKey = k
+      .toLowerCase()
+      .split(/[^a-z0-9_]+/)
+      .some((word) => SECRET_KEYS.has(word));
     out[maskText(k, secrets)] =
-      SECRET_KEYS.has(k.toLowerCase()) && v !== '' && v != null ? '***' : maskSecrets(v, depth + 1, secrets);
+      secretKey && v !== '' && v != null ? '***' : maskSecrets(v, depth + 1, secrets);
   }
   return out;
 }
