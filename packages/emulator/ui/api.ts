@@ -36,6 +36,8 @@ export interface RequestEntry {
   fault?: string;
   durationMs: number;
   notificationIds: number[];
+  /** Params or the answer were too large to keep whole: they hold a marked preview. */
+  truncated?: true;
 }
 
 /** A stored notification (`StoredNotification` plus the author's name). */
