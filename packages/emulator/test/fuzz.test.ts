@@ -434,7 +434,6 @@ function generator(rand: () => number, target: Target) {
           'application/x-www-form-urlencoded',
           'multipart/form-data',
         ]);
-        if (body === '') body = '{}';
         break;
       case 3:
         body = `{"processingSeconds":{${JSON.stringify(pick(PROTO_KEYS))}:5},${JSON.stringify(pick(PROTO_KEYS))}:${json(3)}}`;
@@ -447,7 +446,7 @@ function generator(rand: () => number, target: Target) {
           label: 'control write, bad id',
           method: pick(['PATCH', 'DELETE']),
           path: `/_emulator/api/notifications/${pick(BAD_ESCAPES)}`,
-          headers: { origin: target.url.replace('127.0.0.1', 'localhost') },
+          headers: {},
           refused: true,
         };
     }
