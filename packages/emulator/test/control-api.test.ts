@@ -150,6 +150,26 @@ describe('writes from another origin are refused', () => {
     expect(stored()).toBe(count);
   });
 
+  test('a browser calling by a name that is not an IP, localhost or the portal domain gets 403 (DNS rebinding)', async () => {
+    await addOne();
+    const count = stored();
+    const port = new URL(own).port;
+    for (const host of [`evil.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
+      const a = await reset({ host, origin: `http://${host}` });
+      expectError(a, 403, 'FORBIDDEN', /^Host /);
+    }
+    expect(stored()).toBe(count);
+    // Names the emulator can be trusted to be called by: IPs, localhost and the portal's domain.
+    for (const host of [`localhost:${port}`, `app.localhost:${port}`, `[::1]:${port}`]) {
+      const a = await p.request('/_emulator/api/clock', {
+        method: 'PUT',
+        headers: { host, origin: `http://${host}`, 'content-type': 'application/json' },
+        body: '{"advanceMs": 0}',
+      });
+      expect(a.status, `${host}: ${a.text}`).toBe(200);
+    }
+  });
+
   test('a write with a body that is not application/json gets 415, whoever sends it', async () => {
     await addOne();
     const count = stored();

@@ -113,6 +113,40 @@ describe('the log is bounded by bytes', () => {
   });
 });
 
+describe("masking the portal's own secrets", () => {
+  test('tokens, client secrets and webhook codes are masked in free text and keys; short codes and other hex are not', async () => {
+    p = await startTestPortal('http', {
+      portal: {
+        webhooks: [
+          { userId: 1, code: 'short', scopes: ['im'] },
+          { userId: 1, code: 'longcode42', scopes: ['im'] },
+        ],
+      },
+    });
+    const { accessToken, refreshToken, clientSecret } = p.emu.tokens;
+    const a = await p.request('/rest/1/longcode42/server.time', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: [
+        `a[b]auth=${accessToken}`,
+        `note=${encodeURIComponent(`refresh ${refreshToken.toUpperCase()} secret ${clientSecret}`)}`,
+        `${clientSecret}=1`,
+        'mention=LongCode42 and short',
+        `hex=${'ab'.repeat(40)}`,
+      ].join('&'),
+    });
+    expect(a.status).toBe(200);
+    const [entry] = await allRequests(p);
+    expect(entry?.params).toEqual({
+      a: { b: '***' },
+      note: 'refresh *** secret ***',
+      '***': '1',
+      mention: '*** and short',
+      hex: 'ab'.repeat(40),
+    });
+  });
+});
+
 describe('paging by before=<id>', () => {
   test('a request still uploading when later ones finish is paged once, in id order', async () => {
     p = await startTestPortal('http');
