@@ -236,6 +236,15 @@ describe('parseBody: JSON', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('drops keys named like any Object.prototype member, so String(value) cannot throw on them', () => {
+    const text =
+      '{"USER_ID":{"toString":1},"MESSAGE":{"valueOf":"x","ok":1},"FILTER":[{"hasOwnProperty":1,"__lookupGetter__":2}]}';
+    const result = parseBody('application/json', Buffer.from(text));
+    expect(result).toEqual({ USER_ID: {}, MESSAGE: { ok: 1 }, FILTER: [{}] });
+    expect(String(result.USER_ID)).toBe('[object Object]');
+    expect(parseQuery('ONLY_CURRENT[toString]=Y&a[b][valueOf]=1&ok=1')).toEqual({ ok: '1' });
+  });
+
   it('survives invalid UTF-8 inside strings', () => {
     const body = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}')]);
     expect(parseBody('application/json', body)).toEqual({ a: '\uFFFD\uFFFD' });
