@@ -9,8 +9,8 @@
 // from their tarballs (through `overrides`) and everything else from the registry; ESM import and
 // CommonJS require of every export, with the same names both ways and seen from ESM through the
 // CommonJS build; a TypeScript consumer compiled under node16 (ESM and CommonJS), bundler and
-// node10 resolution; the package's own smoke scripts, `test/smoke/*.mjs|cjs` (the CLI's
-// `--help`, the emulator answering on its port, ...) and `test/smoke/*.ts` (compiled with the
+// node10 resolution; the package's own smoke scripts, `test/pack-smoke/*.mjs|cjs` (the CLI's
+// `--help`, the emulator answering on its port, ...) and `test/pack-smoke/*.ts` (compiled with the
 // consumer); `npm publish --dry-run` of the tarball. The packages are those of the root
 // `workspaces`, so a package added there is checked without changing this file.
 //
@@ -415,9 +415,9 @@ finish(0);
 
 // --- the checks ----------------------------------------------------------------------------------
 
-/** A package's own smoke tests: `test/smoke/*` with one of these extensions. */
+/** A package's own smoke tests: `test/pack-smoke/*` with one of these extensions. */
 function smokeFiles(dir, extensions) {
-  const smoke = path.join(dir, 'test', 'smoke');
+  const smoke = path.join(dir, 'test', 'pack-smoke');
   if (!existsSync(smoke)) return [];
   return readdirSync(smoke)
     .filter((file) => extensions.some((ext) => file.endsWith(ext)))
@@ -469,7 +469,7 @@ console.log(JSON.stringify(out));
 
 /**
  * Compiles a consumer that imports every exported specifier, plus the package's own
- * `test/smoke/*.ts`, with the shipped declarations checked too (skipLibCheck off). Node's types
+ * `test/pack-smoke/*.ts`, with the shipped declarations checked too (skipLibCheck off). Node's types
  * come from the repository's @types/node, as a user's project would have its own.
  */
 async function tsCheck(consumer, specifiers, own, mode) {
@@ -536,11 +536,13 @@ async function seedPrebuilds(consumer) {
     );
     const cached = probe?.output.match(/looking for cached prebuild @ (\S+)/)?.[1];
     if (!cached || existsSync(cached)) continue;
+    // A prebuild holds the one addon the package loads; prebuild-install loads what it unpacks to
+    // check it, and a second one (better-sqlite3 also builds test_extension.node) fails that.
     const addons = readdirSync(release).filter((file) => file.endsWith('.node'));
-    if (addons.length === 0) continue;
+    const own = `${path.basename(name).replace(/-/g, '_')}.node`;
+    const addon = addons.includes(own) ? own : addons.length === 1 ? addons[0] : undefined;
+    if (addon === undefined) continue;
     mkdirSync(path.dirname(cached), { recursive: true });
-    await run('tar', ['-czf', cached, '-C', dir, ...addons.map((file) => `build/Release/${file}`)], {
-      cwd: dir,
-    });
+    await run('tar', ['-czf', cached, '-C', dir, `build/Release/${addon}`], { cwd: dir });
   }
 }
