@@ -165,9 +165,12 @@ function run(command, args, { cwd, env, timeoutMs = LIMIT_MS.step }) {
 
 /** Runs a check: a thrown error or a false result fails it, with the error's text as detail. */
 async function check(pkg, name, fn) {
+  const start = Date.now();
   try {
     const detail = await fn();
-    record(pkg, name, true, typeof detail === 'string' ? detail : undefined);
+    // The time says where the step's cost goes (an install that compiles SQLite, say).
+    const took = `${Math.round((Date.now() - start) / 1000)} s`;
+    record(pkg, name, true, typeof detail === 'string' ? `${detail}; ${took}` : took);
     return true;
   } catch (err) {
     record(pkg, name, false, err instanceof Error ? err.message : String(err));
