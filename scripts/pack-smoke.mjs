@@ -297,7 +297,8 @@ if (!opts['skip-build']) {
 const tarballs = new Map();
 for (const { dir, pkg } of published) {
   await check(pkg.name, 'npm pack', async () => {
-    const packed = await run(NPM, ['pack', '--json', '--pack-destination', tarballDir], {
+    // --ignore-scripts: the packages' prepack builds them again, which the step above did.
+    const packed = await run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', tarballDir], {
       cwd: dir,
       env: NPM_ENV,
     });
