@@ -27,10 +27,6 @@ export default defineConfig({
   noExternal: ['b24notify'],
   shims: true,
   dts: false,
-  // The bundle is minified onto a few long lines, so a stack trace's line:column means nothing
-  // without a map. The map ships without the sources (sourcesContent), which were two thirds of
-  // the tarball: a trace mapped through it names src/<file>.ts:line of the released version,
-  // which is what a bug report needs. How to get one: README, "Errors and exit codes".
   sourcemap: true,
   clean: true,
   target: 'node20',
@@ -43,6 +39,9 @@ export default defineConfig({
     // Names stay, so a stack trace (B24NOTIFY_STACK=1) still reads; the source map maps it back.
     options.minifyWhitespace = true;
     options.minifySyntax = true;
+    // The source map stays (the bundle's positions mean nothing without it), without the sources,
+    // two thirds of the tarball: mapped through it a trace names src/<file>.ts:line, which is
+    // what a bug report needs (README, "Output", says how to get one).
     options.sourcesContent = false;
     // Lazy imports become lazy require()s, which do not start the ESM loader either.
     options.supported = { ...options.supported, 'dynamic-import': false };
