@@ -2,7 +2,7 @@
 // the demo's notification (OPI's CreatePersonalNotification example with a picture and a file,
 // as scripts/demo.mjs does) and a realistic day of notifications with every kind of attachment
 // through the library, and photographs the inbox in headless Chromium. Run after `npm run build`:
-//   npm run screenshot
+//   npm run screenshot            (at the repository root, or -w @b24notify/emulator)
 // Nothing leaves this machine: pictures come from a throwaway loopback server, and the browser's
 // requests for the demo's picture on GitHub are answered locally with a stand-in.
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { attach, createClient, delimiter, file, grid, image, link, message, user
 import { CreatePersonalNotification, GetFileBlock, GetPictureBlock } from 'b24notify/opi';
 import { chromium } from 'playwright-core';
 
-const OUT = fileURLToPath(new URL('../docs/inbox.png', import.meta.url));
+const OUT = fileURLToPath(new URL('../../../docs/inbox.png', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
   console.error(`${CHROMIUM} is missing: run \`bash scripts/system-deps.sh\` first`);
