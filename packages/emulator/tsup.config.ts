@@ -4,12 +4,25 @@ import { defineConfig } from 'tsup';
 /** Files of the inbox page copied as they are, next to the bundled script. */
 const UI_STATIC = ['index.html', 'styles.css', 'favicon.svg'];
 
+/** The entry points without the command line, whatever form tsup passes them in. */
+function onlyIndex(entries: unknown): string[] | Record<string, string> {
+  if (Array.isArray(entries)) return entries.filter((e): e is string => e === 'src/index.ts');
+  const all = (entries ?? {}) as Record<string, string>;
+  return Object.fromEntries(Object.entries(all).filter(([, file]) => file === 'src/index.ts'));
+}
+
 export default defineConfig([
   {
     entry: ['src/index.ts', 'src/cli.ts'],
     format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
+    // The command line is an ES module run by bin/b24notify-emulator.js and no export names it:
+    // it needs no CommonJS copy and no types.
+    dts: { entry: 'src/index.ts' },
+    esbuildOptions(options, context) {
+      if (context.format === 'cjs') options.entryPoints = onlyIndex(options.entryPoints);
+    },
+    // No source maps for Node: see "What the tarballs hold" in DEVELOPERS.md.
+    sourcemap: false,
     // The inbox build below runs alongside and owns dist/ui.
     clean: ['!ui/**'],
     shims: true,
@@ -23,6 +36,8 @@ export default defineConfig([
     format: ['esm'],
     platform: 'browser',
     target: 'es2022',
+    // The page's own map, with its TypeScript, stays: the emulator serves it to the browser's
+    // developer tools (src/inbox.ts), which can show the sources only if the map carries them.
     sourcemap: true,
     clean: true,
     dts: false,

@@ -4,7 +4,8 @@ export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
   dts: true,
-  sourcemap: true,
+  // No source maps: see "What the tarballs hold" in DEVELOPERS.md.
+  sourcemap: false,
   clean: true,
   target: 'node20',
   tsconfig: 'tsconfig.json',

@@ -1,13 +1,16 @@
-// Takes the inbox screenshot the READMEs show (docs/inbox.png at the repository root): starts
-// the built emulator, fills it with a realistic day of notifications through the library, and
-// photographs the inbox in headless Chromium. Run after `npm run build`:
-//   npm run screenshot -w @b24notify/emulator
-// Pictures come from a throwaway loopback server, so nothing leaves this machine.
+// Takes the inbox screenshot the READMEs show (docs/inbox.png): starts the built emulator, sends
+// the demo's notification (OPI's CreatePersonalNotification example with a picture and a file,
+// as scripts/demo.mjs does) and a realistic day of notifications with every kind of attachment
+// through the library, and photographs the inbox in headless Chromium. Run after `npm run build`:
+//   npm run screenshot            (at the repository root, or -w @b24notify/emulator)
+// Nothing leaves this machine: pictures come from a throwaway loopback server, and the browser's
+// requests for the demo's picture on GitHub are answered locally with a stand-in.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '@b24notify/emulator';
 import { attach, createClient, delimiter, file, grid, image, link, message, user } from 'b24notify';
+import { CreatePersonalNotification, GetFileBlock, GetPictureBlock } from 'b24notify/opi';
 import { chromium } from 'playwright-core';
 
 const OUT = fileURLToPath(new URL('../../../docs/inbox.png', import.meta.url));
@@ -24,6 +27,12 @@ const bars = [38, 44, 51, 57, 63, 71, 78, 86, 92]
       `<rect x="${12 + i * 30}" y="${130 - v * 1.2}" width="20" height="${v * 1.2}" rx="3" fill="${v > 85 ? '#ff5752' : '#2fc6f6'}"/>`,
   )
   .join('');
+// The demo's picture (scripts/demo.mjs), a photo on GitHub, replaced by a landscape drawn here.
+const DEMO_IMAGE =
+  'https://raw.githubusercontent.com/Bayselonarrend/OpenIntegrations/main/service/test_data/picture.jpg';
+const DEMO_FILE =
+  'https://github.com/Bayselonarrend/OpenIntegrations/raw/main/service/test_data/document.docx';
+const STAND_IN = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180"><rect width="320" height="180" fill="#bfe6f7"/><circle cx="250" cy="48" r="22" fill="#ffd35c"/><path d="M0 150l70-70 50 45 60-75 140 100v30H0z" fill="#2f9e6e"/><path d="M0 165l90-40 80 30 70-25 80 20v30H0z" fill="#257f58"/></svg>`;
 const PICTURES = {
   '/chart.svg': `<svg xmlns="http://www.w3.org/2000/svg" width="290" height="140" viewBox="0 0 290 140"><rect width="290" height="140" fill="#f6f8f9"/>${bars}</svg>`,
   '/deal.svg': `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96"><rect width="96" height="96" rx="10" fill="#e8f7fd"/><path d="M22 64l16-18 12 10 22-26" stroke="#1a8fc2" stroke-width="6" fill="none" stroke-linecap="round"/></svg>`,
@@ -39,6 +48,13 @@ const pics = `http://127.0.0.1:${pictures.address().port}`;
 const emu = await startEmulator({ portal: { plan: 'off' } });
 const b24 = createClient({ webhookUrl: emu.webhookUrl, pacing: false, clientId: 'demo-app' });
 const notify = b24.notify;
+
+// First, and so lowest in the list: what `npm run demo` sends (there to user 1; here to Dmitry,
+// whose inbox is photographed).
+await CreatePersonalNotification(emu.webhookUrl, 5, 'Message text', '', [
+  GetPictureBlock('Image1', DEMO_IMAGE),
+  GetFileBlock('File1.docx', DEMO_FILE),
+]);
 
 await notify.personal({
   userId: 2,
@@ -131,10 +147,14 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 980 } });
+  await page.route(DEMO_IMAGE, (route) =>
+    route.fulfill({ status: 200, contentType: 'image/svg+xml', body: STAND_IN }),
+  );
   await page.goto(`${emu.url}/#/inbox/5`);
   await page.waitForSelector('body[data-ready="true"][data-live="true"]');
   await page.waitForFunction('Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0)');
-  await page.screenshot({ path: OUT });
+  // The whole list, down to the demo's notification.
+  await page.screenshot({ path: OUT, fullPage: true });
   console.log(`wrote ${OUT}`);
 } finally {
   await browser.close();
