@@ -3,10 +3,12 @@
  * addressed by port (a listener each) or by the Host header (one listener), chosen in
  * `startEmulator` and in the config file; the control API addresses them by `?portal=`.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import {
   ConfigError,
@@ -294,5 +296,35 @@ describe('chosen in the config file', () => {
     expect(emu.portals[1]?.portal.store.size).toBe(1);
     // The webhook a user pasted keeps working after a restart.
     expect(new URL(emu.portals[1]?.webhookUrl ?? '').pathname).toBe(new URL(hookB).pathname);
+  });
+
+  test('the command line serves every portal of the file and lists them on start', async () => {
+    const path = join(dir, 'cli-portals.json');
+    writeFileSync(path, JSON.stringify({ plan: 'off', portals: [{ name: 'shop' }, { name: 'crm' }] }));
+    const bin = fileURLToPath(new URL('../bin/b24notify-emulator.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, '--port', '0', '--config', path], {
+      env: { ...process.env, B24NOTIFY_EMULATOR_HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('Press Ctrl+C')) resolve();
+        });
+        child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+      });
+      const hooks = [...out.matchAll(/^ {2}(shop|crm) +(http:\S+)$/gm)].map((m) => [m[1], m[2]]);
+      expect(hooks.map(([name]) => name)).toEqual(['shop', 'crm']);
+      for (const [name, hook] of hooks) {
+        const sent = await notify(hook ?? '', `to ${name ?? ''}`);
+        expect(sent.status).toBe(200);
+        const list = await send(`${new URL(hook ?? '').origin}/_emulator/api/notifications`);
+        expect(list.body).toMatchObject({ total: 1, notifications: [{ message: `to ${name ?? ''}` }] });
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
