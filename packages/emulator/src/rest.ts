@@ -83,7 +83,16 @@ export function executeCall(
     const check = budget.check(caller.budgetKey, method);
     if (!check.ok) throw portal.error('OPERATION_TIME_LIMIT');
   }
-  const value = def.handler(params, { ...ctx, portal, caller, now: startMs });
+  // A literal of fixed shape, not a spread of `ctx`: this runs on every call.
+  const context: MethodContext = {
+    portal,
+    caller,
+    now: startMs,
+    requestId: ctx.requestId,
+    created: ctx.created,
+    inBatch: ctx.inBatch,
+  };
+  const value = def.handler(params, context);
   const processing = portal.config.processingSeconds[method] ?? portal.config.processingSeconds['*'] ?? 0;
   budget?.record(caller.budgetKey, method, processing);
   const status = budget?.status(caller.budgetKey, method) ?? {
@@ -185,7 +194,8 @@ function sessionUser(portal: Portal, params: Params, req: IncomingMessage): numb
 
 /** Merge query and body like PHP's `$_REQUEST`: body values win. */
 function requestParams(url: URL, contentType: string | undefined, body: Buffer): Params {
-  const query = url.search.length > 1 ? parseQuery(url.search.slice(1)) : {};
+  if (url.search.length <= 1) return parseBody(contentType, body);
+  const query = parseQuery(url.search.slice(1));
   if (body.length === 0) return query;
   return { ...query, ...parseBody(contentType, body) };
 }

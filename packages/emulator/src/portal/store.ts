@@ -153,7 +153,25 @@ export class Store {
 
   /** Store a new notification, giving it the next id. */
   addNotification(n: Omit<StoredNotification, 'id'>): StoredNotification {
-    const stored: StoredNotification = { ...n, id: ++this.#lastId };
+    // Every field named, not a spread: one object of one shape per notification, and this
+    // runs on every send.
+    const stored: StoredNotification = {
+      id: ++this.#lastId,
+      userId: n.userId,
+      authorId: n.authorId,
+      type: n.type,
+      message: n.message,
+      messageOut: n.messageOut,
+      tag: n.tag,
+      subTag: n.subTag,
+      appKey: n.appKey,
+      clientId: n.clientId,
+      attach: n.attach,
+      read: n.read,
+      createdAt: n.createdAt,
+      requestId: n.requestId,
+      answers: n.answers,
+    };
     this.#index(stored);
     // Ids are never reused, even after deletes: a client may still hold an old one.
     this.#meta.set('lastNotificationId', String(this.#lastId));
