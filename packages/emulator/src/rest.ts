@@ -319,9 +319,11 @@ export async function handleRest(
       // Masked when read (see RequestLog): this runs on every request.
       params,
       status: answer === undefined ? 0 : status,
-      ...(answer !== undefined ? { response: answer } : {}),
-      ...(answer && typeof answer === 'object' && 'error' in answer ? { error: String(answer.error) } : {}),
-      ...(fault ? { fault: fault.type === 'error' ? `error ${fault.code}` : fault.type } : {}),
+      // One shape for every entry, absent fields undefined (JSON leaves them out): spreads of
+      // optional parts would copy the object on every request.
+      response: answer,
+      error: answer && typeof answer === 'object' && 'error' in answer ? String(answer.error) : undefined,
+      fault: fault ? (fault.type === 'error' ? `error ${fault.code}` : fault.type) : undefined,
       durationMs: performance.now() - started,
       notificationIds: created,
     };
