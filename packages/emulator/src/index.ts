@@ -239,6 +239,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         url: '',
       };
     });
+    if (addressing === 'host') {
+      // The Host header is all that tells them apart: two portals on one domain would be one.
+      const seen = new Map<string, string>();
+      hosted.forEach(({ portal: { config } }, i) => {
+        const other = seen.get(config.domain.toLowerCase());
+        if (other !== undefined) {
+          throw new ConfigError(
+            `portals[${i}].domain: "${config.domain}" is portal "${other}"'s too: with Host addressing each portal needs a domain of its own`,
+          );
+        }
+        seen.set(config.domain.toLowerCase(), config.name);
+      });
+    }
     const directory = new PortalDirectory(addressing, hosted);
     const listeners = addressing === 'host' ? [hosted[0] as HostedPortal] : hosted;
     let listenerUrl = '';

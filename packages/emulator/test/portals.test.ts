@@ -242,6 +242,18 @@ describe('addressed by Host: one listener', () => {
   });
 });
 
+test('with Host addressing, two portals on one domain are refused naming the field', async () => {
+  await expect(
+    startEmulator({
+      addressing: 'host',
+      portals: [
+        { name: 'a', domain: 'same.test' },
+        { name: 'b', domain: 'same.test' },
+      ],
+    }),
+  ).rejects.toThrow(/portals\[1\]\.domain: "same.test" is portal "a"'s too/);
+});
+
 describe('chosen in the config file', () => {
   const dir = mkdtempSync(join(process.env.B24NOTIFY_TEST_TMP ?? tmpdir(), 'b24emu-portals-'));
 
