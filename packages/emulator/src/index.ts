@@ -98,6 +98,7 @@ export interface RunningPortal {
   webhookUrl: string;
   /** The domain as OPI's token form expects it (`127.0.0.1:24024`). */
   domain: string;
+  /** The portal's first OAuth app and a fresh token pair for it. */
   tokens: EmulatorTokens;
   /** The portal itself, for in-process inspection and control. */
   portal: Portal;
