@@ -160,6 +160,12 @@ export async function run(ctx = {}) {
         failed: b.non2xx + b.errors + b.timeouts,
       };
       const ratioToBare = b.requestsPerSec > 0 ? round(r.requestsPerSec / b.requestsPerSec, 3) : null;
+      // The same comparison in CPU per request, which other load on the machine skews less
+      // than requests per second (it does not count the time a process waited for a CPU).
+      const cpuRatioToBare =
+        serverCpuMicrosPerRequest && bareRun.serverCpuMicrosPerRequest
+          ? round(bareRun.serverCpuMicrosPerRequest / serverCpuMicrosPerRequest, 3)
+          : null;
       cpuBefore = (await server.ask({ type: 'stats' })).cpuMicros;
       runs.push({
         run: i,
@@ -170,6 +176,7 @@ export async function run(ctx = {}) {
         storedNotifications: stats.notifications,
         bare: bareRun,
         ratioToBare,
+        cpuRatioToBare,
       });
       log(
         `  run ${i}/${opts.runs}: ${r.requestsPerSec} req/s, p99 ${r.p99Ms} ms, ` +
@@ -196,6 +203,7 @@ export async function run(ctx = {}) {
       bareCpuMicrosPerRequest: median(runs.map((r) => r.bare.serverCpuMicrosPerRequest)),
       // The median of each run's own ratio: both halves of a pair saw the same machine.
       ratioToBare: median(runs.map((r) => r.ratioToBare)),
+      cpuRatioToBare: median(runs.map((r) => r.cpuRatioToBare)),
     };
     const last = runs[runs.length - 1];
     const added = (last?.storedNotifications ?? 0) - baseline.notifications;
