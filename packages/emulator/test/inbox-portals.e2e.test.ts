@@ -90,6 +90,41 @@ describe('inbox with several portals', () => {
     expect(await page.locator('#portal').inputValue()).toBe('b');
   });
 
+  test('addressed by Host: <name>.localhost serves that portal, the selector too', async () => {
+    const hosted = await startEmulator({
+      addressing: 'host',
+      portal: { plan: 'off' },
+      portals: [{ name: 'a' }, { name: 'b' }],
+    });
+    try {
+      const b = hosted.portalNamed('b');
+      // Stored in-process: Node's resolver may not know b.localhost (see the README); the page
+      // reaches it all the same, since Chromium resolves *.localhost to loopback itself.
+      b.portal.store.addNotification({
+        userId: 5,
+        authorId: 1,
+        type: 'personal',
+        message: 'Stored on b',
+        messageOut: '',
+        tag: null,
+        subTag: null,
+        appKey: 'test',
+        clientId: null,
+        attach: null,
+        read: false,
+        createdAt: b.portal.clock.now(),
+        requestId: null,
+        answers: [],
+      });
+      await openInbox(page, b.url, '#/inbox/5');
+      await page.waitForSelector('body[data-portal="b"]');
+      await card('Stored on b').waitFor();
+      expect(await page.locator('#portal').inputValue()).toBe('b');
+    } finally {
+      await hosted.close();
+    }
+  });
+
   test('one portal: no selector', async () => {
     const single = await startEmulator({ portal: { plan: 'off' } });
     try {
