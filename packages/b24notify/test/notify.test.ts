@@ -496,9 +496,9 @@ describe.each(TRANSPORTS)('notify over %s', (transport) => {
       expectTime(answer.time);
       expect(await sent('im.notify.schema.get')).toEqual({});
       expect(answer.result.rest).toEqual({
-        name: expect.any(String),
-        module_id: 'rest',
-        list: [{ id: 'rest|rest_notify', name: expect.any(String) }],
+        NAME: expect.any(String),
+        MODULE_ID: 'rest',
+        LIST: [{ ID: 'rest|rest_notify', NAME: expect.any(String) }],
       });
     });
   });

@@ -629,22 +629,22 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
   });
 
   describe('im.notify.schema.get', () => {
-    it('lists modules by module id, each with name, module_id and a list of {id, name}', async () => {
+    it('lists modules by module id, each with NAME, MODULE_ID and a LIST of {ID, NAME}', async () => {
       const schema = ok(await p.hook('im.notify.schema.get')) as Record<string, Record<string, unknown>>;
       expect(Object.keys(schema).length).toBeGreaterThan(0);
       for (const [key, module] of Object.entries(schema)) {
-        expect(Object.keys(module)).toEqual(['name', 'module_id', 'list']);
-        expect(module.module_id).toBe(key);
-        expect(module.name).toBeTypeOf('string');
-        const items = module.list as { id: string; name: string }[];
+        expect(Object.keys(module)).toEqual(['NAME', 'MODULE_ID', 'LIST']);
+        expect(module.MODULE_ID).toBe(key);
+        expect(module.NAME).toBeTypeOf('string');
+        const items = module.LIST as { ID: string; NAME: string }[];
         expect(items.length).toBeGreaterThan(0);
         for (const item of items) {
-          expect(Object.keys(item)).toEqual(['id', 'name']);
-          expect(item.id.startsWith(`${key}|`)).toBe(true);
-          expect(item.name).toBeTypeOf('string');
+          expect(Object.keys(item)).toEqual(['ID', 'NAME']);
+          expect(item.ID.startsWith(`${key}|`)).toBe(true);
+          expect(item.NAME).toBeTypeOf('string');
         }
       }
-      expect(schema.rest?.list).toContainEqual({ id: 'rest|rest_notify', name: expect.any(String) });
+      expect(schema.rest?.LIST).toContainEqual({ ID: 'rest|rest_notify', NAME: expect.any(String) });
     });
   });
 
