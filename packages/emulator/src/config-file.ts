@@ -118,6 +118,7 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
     switch (key) {
       case 'domain':
       case 'memberId':
+      case 'authServer':
         out[key] = text(value, key);
         break;
       case 'timezone':

@@ -41,7 +41,7 @@ export type PortalState = 'active' | 'deleted' | 'overloaded' | 'free-plan';
 
 /** Everything that describes the emulated portal. Every number of spec §1–§6 is a setting here. */
 export interface PortalConfig {
-  /** The portal's domain as it appears in token answers (`domain`, `client_endpoint`). */
+  /** The portal's domain (token answers name the portal by `client_endpoint`). */
   domain: string;
   /** The member id reported in token answers. */
   memberId: string;
@@ -57,6 +57,13 @@ export interface PortalConfig {
   processingSeconds: Record<string, number>;
   /** Serialized ATTACH size limit in characters (older docs: 30 KB). */
   attachMaxLength: number;
+  /**
+   * The authorization server's host, which token answers name as `domain` and in
+   * `server_endpoint` (`settings/oauth/index.md`: "domain: the authorization server's domain";
+   * b24-rest-docs shows `oauth.bitrix24.tech`, b24restdocs the older `oauth.bitrix.info`).
+   * Refresh requests still go to the emulator's own `/oauth/token/`.
+   */
+  authServer: string;
   /** Access token lifetime in seconds. */
   accessTokenTtl: number;
   /** Refresh token lifetime in seconds (newer docs: 180 days; older: 28). */
@@ -73,8 +80,9 @@ export interface PortalConfig {
    */
   messageOutDefault: 'empty' | 'message';
   /**
-   * Which edition of the docs' system error table to answer with: `current` (auth and access
-   * errors are 401, wrong webhook is INVALID_CREDENTIALS) or `legacy` (the older statuses).
+   * How a wrong webhook is answered: `current`, 401 INVALID_CREDENTIALS as the method pages
+   * show it; `legacy`, 401 NO_AUTH_FOUND as the system table alone says. Every other system
+   * error has the table's status either way.
    */
   errorTable: ErrorTable;
   /**
@@ -119,6 +127,7 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     plan: 'standard',
     processingSeconds: { '*': 0.02 },
     attachMaxLength: 60_000,
+    authServer: 'oauth.bitrix24.tech',
     accessTokenTtl: 3600,
     refreshTokenTtl: 180 * 24 * 3600,
     requireHttps: false,

@@ -118,17 +118,27 @@ function maskWebhookCode(pathname: string): string {
   return pathname.replace(/^(\/+rest\/+[^/]+\/+)[^/]+/, '$1***');
 }
 
+/**
+ * A webhook URL that names no active webhook. The system table says NO_AUTH_FOUND ("invalid
+ * webhook code"); every method page of both repositories that shows an auth failure shows 401
+ * INVALID_CREDENTIALS "Invalid request credentials" (e.g. `api-reference/chats/notifications/
+ * im-notify-read.md`), as live portals answer: that is `current`, the table's reading `legacy`.
+ */
+function wrongWebhook(portal: Portal): RestError {
+  if (portal.config.errorTable === 'legacy') return portal.error('NO_AUTH_FOUND');
+  const info = portal.error('INVALID_CREDENTIALS');
+  return new RestError(info.code, info.description, 401);
+}
+
 /** Credentials found in a request, before they are checked. */
 function authenticate(portal: Portal, route: RestRoute, params: Params, req: IncomingMessage): Caller {
   if (route.webhook) {
     const hook = portal.findWebhook(route.webhook.userId, route.webhook.code);
-    // The current docs: "no active webhook with this user id and code" is INVALID_CREDENTIALS.
-    if (!hook)
-      throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'INVALID_CREDENTIALS');
     // An expired webhook is no longer "active": the docs give no other code for it.
-    if (hook.expiresAt !== undefined && hook.expiresAt * 1000 <= portal.clock.now()) {
-      throw portal.error('INVALID_CREDENTIALS');
+    if (!hook || (hook.expiresAt !== undefined && hook.expiresAt * 1000 <= portal.clock.now())) {
+      throw wrongWebhook(portal);
     }
+    // The table's INVALID_CREDENTIALS 403: the user behind the webhook lacks the rights.
     const owner = portal.user(hook.userId);
     if (!owner || owner.ACTIVE === false) throw portal.error('INVALID_CREDENTIALS');
     return {
@@ -142,11 +152,11 @@ function authenticate(portal: Portal, route: RestRoute, params: Params, req: Inc
   const auth = str(params.auth);
   if (auth) {
     const tokens = portal.store.byAccessToken(auth);
-    if (!tokens)
-      throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'invalid_token');
+    // The system table: "invalid access token or webhook code" is NO_AUTH_FOUND.
+    if (!tokens) throw portal.error('NO_AUTH_FOUND');
     if (tokens.accessExpiresAt <= portal.clock.now()) throw portal.error('expired_token');
     const app = portal.app(tokens.clientId);
-    if (!app) throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'invalid_token');
+    if (!app) throw portal.error('NO_AUTH_FOUND');
     if (app.allowedUsers && !app.allowedUsers.includes(tokens.userId)) {
       throw portal.error('user_access_error');
     }
@@ -265,12 +275,7 @@ export async function handleRest(
     if (portal.config.requireHttps && !secure) throw portal.error('INVALID_REQUEST');
     if (portal.config.state === 'deleted') throw portal.error('PORTAL_DELETED');
     if (portal.config.state === 'overloaded') throw portal.error('OVERLOAD_LIMIT');
-    if (portal.config.state === 'free-plan') {
-      // A webhook is told the same thing in other words, per the current docs; the older
-      // table (legacy) has one text for everyone.
-      const forWebhook = route.webhook !== undefined && portal.config.errorTable === 'current';
-      throw portal.error('ACCESS_DENIED', forWebhook ? 'REST is available only by subscription' : undefined);
-    }
+    if (portal.config.state === 'free-plan') throw portal.error('ACCESS_DENIED');
     // Every HTTP request fills the bucket, a batch as one, failed auth included.
     if (portal.bucket && !portal.bucket.take(`portal:${req.socket.remoteAddress ?? ''}`).ok) {
       throw portal.error('QUERY_LIMIT_EXCEEDED');
