@@ -157,6 +157,7 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
       case 'refreshTokenTtl':
       case 'maxBodyBytes':
       case 'requestLogSize':
+      case 'requestTimeLimitSeconds':
         out[key] = positiveInt(value, key);
         break;
       case 'requireHttps':
@@ -174,6 +175,15 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
         break;
       case 'batchOverflow':
         out.batchOverflow = oneOf(value, key, ['per-command', 'reject']);
+        break;
+      case 'batchOperating':
+        out.batchOperating = oneOf(value, key, ['per-command', 'batch']);
+        break;
+      case 'tagsWithoutClientId':
+        out.tagsWithoutClientId = oneOf(value, key, ['webhook', 'ignore']);
+        break;
+      case 'restNotificationReplies':
+        out.restNotificationReplies = oneOf(value, key, ['none', 'accept']);
         break;
       case 'chaos':
         try {

@@ -90,6 +90,34 @@ export interface PortalConfig {
    * each command past 50, as the newer docs say; `reject` refuses the whole batch with 400.
    */
   batchOverflow: 'per-command' | 'reject';
+  /**
+   * What a `batch` is charged to in the operating-time ledger: `per-command`, each sub-call to
+   * its own method and the batch to nothing, as `limits.md` says (both repositories); `batch`,
+   * every sub-call's time to the method `batch`, checked before the batch runs, as the official
+   * JS SDK's maintainers measured on a live portal (b24jssdk PR #539, cited in spec §9).
+   */
+  batchOperating: 'per-command' | 'batch';
+  /**
+   * TAG and SUB_TAG sent through a webhook without CLIENT_ID, which the docs do not describe:
+   * `webhook` gives the webhook a tag space of its own; `ignore` drops both, as a portal that
+   * applies tags only when it knows the application (the worst case a client must survive).
+   */
+  tagsWithoutClientId: 'webhook' | 'ignore';
+  /**
+   * Whether notifications created through REST take quick replies and button presses: `none`,
+   * as the docs have it (im.notify.answer and im.notify.confirm need a notification "that
+   * supports quick reply" or "with buttons", which no REST send method can create), answers
+   * `result_message: false` and changes nothing; `accept` records them, so a client's reply
+   * path can be exercised against the inbox.
+   */
+  restNotificationReplies: 'none' | 'accept';
+  /**
+   * The longest a request may run, in modelled seconds, before the portal cuts it
+   * (`limits.md`: 60 s on cloud). Modelled time is the `processingSeconds` of the call, or of
+   * every command a batch ran; a cut request has done its work, and a cut batch the commands
+   * it ran.
+   */
+  requestTimeLimitSeconds: number;
   chaos?: ChaosSettings;
 }
 
@@ -137,6 +165,10 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     messageOutDefault: 'empty',
     errorTable: 'current',
     batchOverflow: 'per-command',
+    batchOperating: 'per-command',
+    tagsWithoutClientId: 'webhook',
+    restNotificationReplies: 'none',
+    requestTimeLimitSeconds: 60,
     ...partial,
   };
 }

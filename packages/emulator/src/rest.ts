@@ -63,6 +63,8 @@ export function executeCall(
   method: string,
   params: Params,
   ctx: Omit<MethodContext, 'portal' | 'caller' | 'now'>,
+  /** False when the call's time is charged elsewhere (a batch under `batchOperating: batch`). */
+  charge = true,
 ): CallOutcome {
   const startMs = portal.clock.now();
   const def = METHODS.get(method);
@@ -78,7 +80,7 @@ export function executeCall(
     }
     throw err;
   }
-  const budget = portal.operating;
+  const budget = charge ? portal.operating : undefined;
   if (budget) {
     const check = budget.check(caller.budgetKey, method);
     if (!check.ok) throw portal.error('OPERATION_TIME_LIMIT');
@@ -238,6 +240,26 @@ async function applyFault(portal: Portal, fault: Fault, res: ServerResponse): Pr
   }
 }
 
+/**
+ * What a cloud portal answers a request it cut at its time limit (`limits.md`: "a request
+ * running longer than 60 s is interrupted by timeout"). The docs do not show the answer; a
+ * batch cut short on a live portal surfaced as "gateway timeout" with the first commands done
+ * (leshchenko1979/fast_bitrix24#85), so this is the 504 page of the portal's nginx front end:
+ * HTML, not JSON, which is what a client must survive.
+ */
+export const GATEWAY_TIMEOUT_HTML =
+  '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n' +
+  '<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+function sendGatewayTimeout(res: ServerResponse): void {
+  if (res.destroyed) return;
+  res.writeHead(504, {
+    'content-type': 'text/html',
+    'content-length': Buffer.byteLength(GATEWAY_TIMEOUT_HTML),
+  });
+  res.end(GATEWAY_TIMEOUT_HTML);
+}
+
 /** Write half of the answer with the full length announced, then drop the connection. */
 function sendTruncated(res: ServerResponse, status: number, body: unknown): void {
   const text = Buffer.from(JSON.stringify(body));
@@ -264,6 +286,7 @@ export async function handleRest(
   let answer: unknown;
   let fault: Fault | undefined;
   let dropped = false;
+  let cut = false;
   let transport: 'webhook' | 'oauth' | 'session' | 'none' = route?.webhook ? 'webhook' : 'none';
   try {
     const body = await readBody(req, portal.config.maxBodyBytes);
@@ -291,13 +314,18 @@ export async function handleRest(
         ? runBatch(caller, params, requestId, created)
         : executeCall(portal, caller, route.method, params, { requestId, created, inBatch: false });
     answer = successBody(outcome);
+    // Modelled time: what the call (or every command the batch ran) is charged. A chaos delay
+    // stands for the network, not the portal's work, so it does not count.
+    cut = outcome.time.processing > portal.config.requestTimeLimitSeconds;
+    if (cut) status = 504;
   } catch (err) {
     const restError = err instanceof RestError ? err : portal.error('INTERNAL_SERVER_ERROR');
     status = restError.status;
     answer = errorBody(restError);
   } finally {
     if (!dropped && !res.destroyed) {
-      if (fault?.type === 'truncate') sendTruncated(res, status, answer);
+      if (cut) sendGatewayTimeout(res);
+      else if (fault?.type === 'truncate') sendTruncated(res, status, answer);
       else sendJson(res, status, answer);
     }
     const entry = {
@@ -314,6 +342,7 @@ export async function handleRest(
       status: answer === undefined ? 0 : status,
       ...(answer !== undefined ? { response: answer } : {}),
       ...(answer && typeof answer === 'object' && 'error' in answer ? { error: String(answer.error) } : {}),
+      ...(cut ? { error: 'GATEWAY_TIMEOUT' } : {}),
       ...(fault ? { fault: fault.type === 'error' ? `error ${fault.code}` : fault.type } : {}),
       durationMs: performance.now() - started,
       notificationIds: created,

@@ -127,7 +127,11 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
   });
   beforeEach(async () => {
     expect((await p.control('POST', '/reset')).status).toBe(200);
+    expect((await p.control('PUT', '/portal', { restNotificationReplies: 'none' })).status).toBe(200);
   });
+  const acceptReplies = async (): Promise<void> => {
+    expect((await p.control('PUT', '/portal', { restNotificationReplies: 'accept' })).status).toBe(200);
+  };
 
   describe('im.notify.delete', () => {
     it('deletes by ID and answers true', async () => {
@@ -422,6 +426,29 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
       expect(seen).toEqual(newestFirst);
     });
 
+    it('CONVERT_TEXT=Y answers the text as HTML; any other value as stored', async () => {
+      const text =
+        'Deal [B]#42[/B] <won>\nsee [URL=https://example.test/d/42]it[/URL][BR][USER=2]Boris[/USER]';
+      await send(p, 1, text);
+      const get = async (params: Record<string, unknown>): Promise<string> => {
+        const result = ok(await p.hook('im.notify.get', params)) as { notifications: { text: string }[] };
+        return result.notifications[0]?.text ?? '';
+      };
+      const html =
+        'Deal <b>#42</b> &lt;won&gt;<br />see <a href="https://example.test/d/42" target="_blank">it</a>' +
+        '<br />[USER=2]Boris[/USER]';
+      expect(await get({ CONVERT_TEXT: 'Y' })).toBe(html);
+      expect(await get({ CONVERT_TEXT: 'N' })).toBe(text);
+      expect(await get({ CONVERT_TEXT: 'y' })).toBe(text);
+      expect(await get({})).toBe(text);
+      const found = ok(
+        await p.hook('im.notify.history.search', { SEARCH_TEXT: 'Deal', CONVERT_TEXT: 'Y' }),
+      ) as {
+        notifications: { text: string }[];
+      };
+      expect(found.notifications[0]?.text).toBe(html);
+    });
+
     it('takes LIMIT up to 50', async () => {
       const ids = (await sendMany(p, 1, 60)).reverse();
       expect(list(await p.hook('im.notify.get', { LIMIT: 7 })).notifications.map((n) => n.id)).toEqual(
@@ -565,7 +592,21 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
   });
 
   describe('im.notify.answer and im.notify.confirm', () => {
+    it('a REST-created notification takes no reply and no button press by default: result_message false', async () => {
+      const id = await send(p, 1, 'Reply?');
+      expect(ok(await p.hook('im.notify.answer', { NOTIFY_ID: id, ANSWER_TEXT: 'Yes' }))).toEqual({
+        result_message: false,
+      });
+      expect(ok(await p.hook('im.notify.confirm', { NOTIFY_ID: id, NOTIFY_VALUE: 'Y' }))).toEqual({
+        result_message: false,
+      });
+      const [n] = await stored(p);
+      expect(n?.answers).toEqual([]);
+      expect(n?.read).toBe(false);
+    });
+
     it.each([['NOTIFY_ID'], ['ID']])('answer takes the id as %s and records the answer', async (key) => {
+      await acceptReplies();
       const id = await send(p, 1, 'Reply?');
       const a = await p.hook('im.notify.answer', { [key]: id, ANSWER_TEXT: ' Yes ' });
       expect(ok(a)).toEqual({ result_message: ['Your response has been successfully sent.'] });
@@ -586,6 +627,7 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
     it.each([['NOTIFY_ID'], ['ID']])(
       'confirm takes the id as %s and answers result_message false',
       async (key) => {
+        await acceptReplies();
         const id = await send(p, 1, 'Confirm?');
         expect(ok(await p.hook('im.notify.confirm', { [key]: id, NOTIFY_VALUE: 'Y' }))).toEqual({
           result_message: false,
