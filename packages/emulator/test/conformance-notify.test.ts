@@ -165,6 +165,23 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
       },
     );
 
+    it('a session caller deleting by TAG or SUB_TAG is PARAMS_ERROR; by ID it may delete', async () => {
+      const id = await send(p, 2, 'tagged', { TAG: 'T', CLIENT_ID: 'hook.app' });
+      const session = await p.control('POST', '/sessions', { userId: 2 });
+      const { sessid } = session.body as { sessid: string };
+      const asSession = (params: Record<string, unknown>): Promise<Answer> =>
+        p.request('/rest/im.notify.delete', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie: `PHPSESSID=${sessid}` },
+          body: JSON.stringify({ sessid, ...params }),
+        });
+      expectError(await asSession({ TAG: 'T' }), 400, 'PARAMS_ERROR', 'Incorrect params');
+      expectError(await asSession({ SUB_TAG: 'T' }), 400, 'PARAMS_ERROR', 'Incorrect params');
+      expect(await stored(p)).toHaveLength(1);
+      expect(ok(await asSession({ ID: id }))).toBe(true);
+      expect(await stored(p)).toHaveLength(0);
+    });
+
     it("by TAG deletes only the current application's notifications", async () => {
       const one = await tokenFor(p, { clientId: APP_ONE });
       const two = await tokenFor(p, { clientId: APP_TWO });
@@ -470,6 +487,15 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
           'LAST_ID_AND_LAST_TYPE',
           'Parameters LAST_ID and LAST_TYPE should be used together.',
         );
+      }
+    });
+
+    it('a LAST_TYPE other than 1 or 3 is no error: the page continues after LAST_ID', async () => {
+      const ids = await sendMany(p, 1, 5);
+      const third = ids[2] as number;
+      for (const lastType of [2, 7, 0]) {
+        const page = ok(await p.hook('im.notify.get', { LAST_ID: third, LAST_TYPE: lastType })) as ListResult;
+        expect(page.notifications.map((n) => n.id)).toEqual(ids.slice(0, 2).reverse());
       }
     });
 
