@@ -60,7 +60,8 @@ export interface PortalConfig {
   /**
    * The authorization server's host, which token answers name as `domain` and in
    * `server_endpoint` (`settings/oauth/index.md`: "domain: the authorization server's domain";
-   * b24-rest-docs shows `oauth.bitrix24.tech`, b24restdocs the older `oauth.bitrix.info`).
+   * b24-rest-docs shows `oauth.bitrix24.tech`, b24restdocs the older `oauth.bitrix.info`; a live
+   * answer of 2026 quoted in bitrix-tools/b24-rest-docs issue #285 agrees with the former).
    * Refresh requests still go to the emulator's own `/oauth/token/`.
    */
   authServer: string;
