@@ -242,10 +242,10 @@ async function applyFault(portal: Portal, fault: Fault, res: ServerResponse): Pr
 
 /**
  * What a cloud portal answers a request it cut at its time limit (`limits.md`: "a request
- * running longer than 60 s is interrupted by timeout"). The docs do not show the answer; a
- * batch cut short on a live portal surfaced as "gateway timeout" with the first commands done
- * (leshchenko1979/fast_bitrix24#85), so this is the 504 page of the portal's nginx front end:
- * HTML, not JSON, which is what a client must survive.
+ * running longer than 60 s is interrupted by timeout"). The docs do not show the answer; a live
+ * run of large batches failed with a gateway timeout from the front end, not a JSON error
+ * (leshchenko1979/fast_bitrix24#85), so this is a 504 with nginx's default page: HTML, not
+ * JSON, which is what a client must survive. The page itself is a choice.
  */
 export const GATEWAY_TIMEOUT_HTML =
   '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n' +
