@@ -182,6 +182,9 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
       case 'tagsWithoutClientId':
         out.tagsWithoutClientId = oneOf(value, key, ['webhook', 'ignore']);
         break;
+      case 'schemaKeys':
+        out.schemaKeys = oneOf(value, key, ['upper', 'lower']);
+        break;
       case 'restNotificationReplies':
         out.restNotificationReplies = oneOf(value, key, ['none', 'accept']);
         break;

@@ -113,6 +113,12 @@ export interface PortalConfig {
    */
   restNotificationReplies: 'none' | 'accept';
   /**
+   * Key case of im.notify.schema.get's answer: `upper` (`NAME`, `MODULE_ID`, `LIST`, `ID`) as
+   * the page's field table and, since b24-rest-docs commit e27ff404, its answer example have
+   * it; `lower` as the example had it before and the page's JS and Go snippets still read it.
+   */
+  schemaKeys: 'upper' | 'lower';
+  /**
    * The longest a request may run, in modelled seconds, before the portal cuts it
    * (`limits.md`: 60 s on cloud). Modelled time is the `processingSeconds` of the call, or of
    * every command a batch ran; a cut request has done its work, and a cut batch the commands
@@ -170,6 +176,7 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     tagsWithoutClientId: 'webhook',
     restNotificationReplies: 'none',
     requestTimeLimitSeconds: 60,
+    schemaKeys: 'upper',
     ...partial,
   };
 }

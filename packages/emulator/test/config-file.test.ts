@@ -15,6 +15,7 @@ describe('portal settings in a config file', () => {
       tagsWithoutClientId: 'webhook',
       restNotificationReplies: 'none',
       requestTimeLimitSeconds: 60,
+      schemaKeys: 'upper',
     });
   });
 
@@ -48,6 +49,7 @@ describe('portal settings in a config file', () => {
     ],
     [{ requestTimeLimitSeconds: 0 }, 'requestTimeLimitSeconds: expected a positive integer, got 0'],
     [{ authServer: '' }, 'authServer: expected a non-empty string, got ""'],
+    [{ schemaKeys: 'mixed' }, 'schemaKeys: expected one of "upper", "lower", got "mixed"'],
   ])('refuses %j, naming the field', (input, message) => {
     expect(() => validatePortalConfig(input)).toThrow(message);
   });

@@ -714,6 +714,20 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
       }
       expect(schema.rest?.LIST).toContainEqual({ ID: 'rest|rest_notify', NAME: expect.any(String) });
     });
+
+    it('answers the older lower-case keys under schemaKeys lower', async () => {
+      expect((await p.control('PUT', '/portal', { schemaKeys: 'lower' })).status).toBe(200);
+      try {
+        const schema = ok(await p.hook('im.notify.schema.get')) as Record<string, unknown>;
+        expect(schema.rest).toEqual({
+          name: 'Applications',
+          module_id: 'rest',
+          list: [{ id: 'rest|rest_notify', name: 'Application notifications' }],
+        });
+      } finally {
+        await p.control('PUT', '/portal', { schemaKeys: 'upper' });
+      }
+    });
   });
 
   describe('profile, server.time, user.get', () => {

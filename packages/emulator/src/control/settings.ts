@@ -64,6 +64,7 @@ const PORTAL_SETTINGS = {
   batchOperating: ['per-command', 'batch'],
   tagsWithoutClientId: ['webhook', 'ignore'],
   restNotificationReplies: ['none', 'accept'],
+  schemaKeys: ['upper', 'lower'],
 } as const;
 
 /** GET /portal — settings that are not secrets. */
@@ -81,6 +82,7 @@ export function getPortal(r: ControlRequest) {
     batchOperating: c.batchOperating,
     tagsWithoutClientId: c.tagsWithoutClientId,
     restNotificationReplies: c.restNotificationReplies,
+    schemaKeys: c.schemaKeys,
     requestTimeLimitSeconds: c.requestTimeLimitSeconds,
     processingSeconds: c.processingSeconds,
     webhooks: c.webhooks.map((w) => ({
