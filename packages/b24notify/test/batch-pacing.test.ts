@@ -61,6 +61,17 @@ describe.each(TRANSPORTS)('batch pacing over %s', (transport) => {
     expect(p.clock.slept).toBeGreaterThan(2 * 540_000);
   });
 
+  test('the same run also stays unrefused on a portal that charges batches to the method batch', async () => {
+    // b24jssdk PR #539 measured a batch charged to `batch`; the docs say each command is charged
+    // to its own method. The pacer must be safe under both (emulator setting batchOperating).
+    p = await startPortal(transport, { portal: { ...PORTAL.portal, batchOperating: 'batch' } });
+    const b24 = paced();
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => b24.batch(sends(50, `b${i}`))));
+    expect(codes(answers)).toEqual([]);
+    expect(await stored(p)).toBe(300);
+    expect(await requests(p, '&errors=1')).toEqual([]);
+  });
+
   test('without pacing the same run is refused OPERATION_TIME_LIMIT inside its batches', async () => {
     p = await startPortal(transport, PORTAL);
     const b24 = p.webhookClient({ pacing: false, retry: false });

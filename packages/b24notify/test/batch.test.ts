@@ -112,7 +112,7 @@ describe.each(TRANSPORTS)('batch over %s', (transport) => {
     expect(Object.keys(answer.result)).toEqual(['first', 'second', 'schema']);
     expect(typeof answer.result.first).toBe('number');
     expect(typeof answer.result.second).toBe('number');
-    expect(answer.result.schema).toHaveProperty('rest.module_id', 'rest');
+    expect(answer.result.schema).toHaveProperty('rest.MODULE_ID', 'rest');
     expect(Object.keys(answer.time)).toEqual(['first', 'second', 'schema']);
     expectTime(answer.time.first);
     expectTime(answer.batchTime);

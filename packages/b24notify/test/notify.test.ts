@@ -126,6 +126,7 @@ describe.each(TRANSPORTS)('notify over %s', (transport) => {
   afterAll(() => p.close());
   beforeEach(async () => {
     await p.control('POST', '/reset');
+    await p.control('PUT', '/portal', { restNotificationReplies: 'none' });
     b24 = p.webhookClient({ retry: false });
   });
 
@@ -469,7 +470,20 @@ describe.each(TRANSPORTS)('notify over %s', (transport) => {
   });
 
   describe('answer, confirm, schema', () => {
+    test('answer and confirm of a REST-created notification: result_message false, as on a portal', async () => {
+      const [id] = (await fill(1)) as [number];
+      expect((await b24.notify.answer({ notifyId: id, answerText: 'On it' })).result.result_message).toBe(
+        false,
+      );
+      expect((await b24.notify.confirm({ notifyId: id, notifyValue: 'Y' })).result.result_message).toBe(
+        false,
+      );
+      expect((await stored(id)).answers).toEqual([]);
+    });
+
     test('answer: NOTIFY_ID and ANSWER_TEXT; result_message', async () => {
+      // A portal whose notifications take replies, so the success path is exercised.
+      await p.control('PUT', '/portal', { restNotificationReplies: 'accept' });
       const [id] = (await fill(1)) as [number];
       const answer = await b24.notify.answer({ notifyId: id, answerText: 'On it' });
       expectTypeOf(answer.result).toEqualTypeOf<RespondResult>();
@@ -480,6 +494,7 @@ describe.each(TRANSPORTS)('notify over %s', (transport) => {
     });
 
     test('confirm: NOTIFY_ID and NOTIFY_VALUE; result_message', async () => {
+      await p.control('PUT', '/portal', { restNotificationReplies: 'accept' });
       const [id] = (await fill(1)) as [number];
       const answer = await b24.notify.confirm({ notifyId: id, notifyValue: 'Y' });
       expectTypeOf(answer.result).toEqualTypeOf<RespondResult>();
@@ -496,9 +511,9 @@ describe.each(TRANSPORTS)('notify over %s', (transport) => {
       expectTime(answer.time);
       expect(await sent('im.notify.schema.get')).toEqual({});
       expect(answer.result.rest).toEqual({
-        name: expect.any(String),
-        module_id: 'rest',
-        list: [{ id: 'rest|rest_notify', name: expect.any(String) }],
+        NAME: expect.any(String),
+        MODULE_ID: 'rest',
+        LIST: [{ ID: 'rest|rest_notify', NAME: expect.any(String) }],
       });
     });
   });

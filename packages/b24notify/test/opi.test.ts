@@ -133,7 +133,7 @@ describe.each(TRANSPORTS)('the OPI layer over %s', (transport) => {
     expect(noUser).toEqual({ error: 'USER_ID_EMPTY', error_description: "User ID can't be empty" });
 
     const badToken = await opi.CreatePersonalNotification(domain, 1, Text, '', '', 'not-a-token');
-    expect(badToken).toMatchObject({ error: 'invalid_token', error_description: expect.any(String) });
+    expect(badToken).toMatchObject({ error: 'NO_AUTH_FOUND', error_description: expect.any(String) });
 
     // An untagged send lost on the way is not re-sent (it may have arrived), where OPI would
     // have repeated it.

@@ -87,6 +87,9 @@ export function runBatch(
   if (list.length > BATCH_LIMIT && portal.config.batchOverflow === 'reject') {
     throw portal.error('ERROR_BATCH_LENGTH_EXCEEDED');
   }
+  // Under `batchOperating: batch` the batch is one call of the method `batch` in the ledger.
+  const ledger = portal.config.batchOperating === 'batch' ? portal.operating : undefined;
+  if (ledger && !ledger.check(caller.budgetKey, 'batch').ok) throw portal.error('OPERATION_TIME_LIMIT');
   const halt = flag(params.halt, false);
   const results = new Map<string, unknown>();
   const result: Record<string, unknown> = {};
@@ -104,26 +107,37 @@ export function runBatch(
       if (method === 'batch') throw portal.error('ERROR_BATCH_METHOD_NOT_ALLOWED');
       const raw = q < 0 ? {} : parseQuery(command.slice(q + 1));
       const subParams = substitute(raw, results) as Params;
-      const outcome = executeCall(portal, caller, method, subParams, { requestId, created, inBatch: true });
+      const outcome = executeCall(
+        portal,
+        caller,
+        method,
+        subParams,
+        { requestId, created, inBatch: true },
+        ledger === undefined,
+      );
       results.set(key, outcome.result);
       result[key] = outcome.result;
       if (outcome.total !== undefined) totals[key] = outcome.total;
       if (outcome.next !== undefined) nexts[key] = outcome.next;
       times[key] = plainTime(outcome.time);
       processing += outcome.time.processing;
+      // Past the request time limit the portal cuts the request: later commands never run.
+      if (processing > portal.config.requestTimeLimitSeconds) break;
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
       errors[key] = { error: err.code, error_description: err.description };
       if (halt) break;
     }
   }
+  ledger?.record(caller.budgetKey, 'batch', processing);
+  const charged = ledger?.status(caller.budgetKey, 'batch');
   const time = timeBlock({
     startMs,
     endMs: portal.clock.now(),
     processing,
     tz: portal.config.timezone,
-    operating: 0,
-    operatingResetAt: 0,
+    operating: charged?.operating ?? 0,
+    operatingResetAt: charged?.resetAt ?? 0,
   });
   return {
     result: {
@@ -133,6 +147,7 @@ export function runBatch(
       result_next: phpMap(nexts),
       result_time: phpMap(times),
     },
-    time: plainTime(time),
+    // Only a batch charged as `batch` has an operating figure to report.
+    time: charged ? time : plainTime(time),
   };
 }

@@ -134,6 +134,7 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
         break;
       case 'domain':
       case 'memberId':
+      case 'authServer':
         out[key] = text(value, key);
         break;
       case 'timezone':
@@ -173,6 +174,7 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
       case 'maxBodyBytes':
       case 'requestLogSize':
       case 'requestLogBytes':
+      case 'requestTimeLimitSeconds':
         out[key] = positiveInt(value, key);
         break;
       case 'requireHttps':
@@ -190,6 +192,18 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
         break;
       case 'batchOverflow':
         out.batchOverflow = oneOf(value, key, ['per-command', 'reject']);
+        break;
+      case 'batchOperating':
+        out.batchOperating = oneOf(value, key, ['per-command', 'batch']);
+        break;
+      case 'tagsWithoutClientId':
+        out.tagsWithoutClientId = oneOf(value, key, ['webhook', 'ignore']);
+        break;
+      case 'schemaKeys':
+        out.schemaKeys = oneOf(value, key, ['upper', 'lower']);
+        break;
+      case 'restNotificationReplies':
+        out.restNotificationReplies = oneOf(value, key, ['none', 'accept']);
         break;
       case 'chaos':
         try {

@@ -47,7 +47,7 @@ export interface PortalConfig {
    * in an emulator serving several. `default` when there is only one.
    */
   name: string;
-  /** The portal's domain as it appears in token answers (`domain`, `client_endpoint`). */
+  /** The portal's domain (token answers name the portal by `client_endpoint`). */
   domain: string;
   /** The member id reported in token answers. */
   memberId: string;
@@ -63,6 +63,14 @@ export interface PortalConfig {
   processingSeconds: Record<string, number>;
   /** Serialized ATTACH size limit in characters (older docs: 30 KB). */
   attachMaxLength: number;
+  /**
+   * The authorization server's host, which token answers name as `domain` and in
+   * `server_endpoint` (`settings/oauth/index.md`: "domain: the authorization server's domain";
+   * b24-rest-docs shows `oauth.bitrix24.tech`, b24restdocs the older `oauth.bitrix.info`; a live
+   * answer of 2026 quoted in bitrix-tools/b24-rest-docs issue #285 agrees with the former).
+   * Refresh requests still go to the emulator's own `/oauth/token/`.
+   */
+  authServer: string;
   /** Access token lifetime in seconds. */
   accessTokenTtl: number;
   /** Refresh token lifetime in seconds (newer docs: 180 days; older: 28). */
@@ -84,8 +92,9 @@ export interface PortalConfig {
    */
   messageOutDefault: 'empty' | 'message';
   /**
-   * Which edition of the docs' system error table to answer with: `current` (auth and access
-   * errors are 401, wrong webhook is INVALID_CREDENTIALS) or `legacy` (the older statuses).
+   * How a wrong webhook is answered: `current`, 401 INVALID_CREDENTIALS as the method pages
+   * show it; `legacy`, 401 NO_AUTH_FOUND as the system table alone says. Every other system
+   * error has the table's status either way.
    */
   errorTable: ErrorTable;
   /**
@@ -93,6 +102,40 @@ export interface PortalConfig {
    * each command past 50, as the newer docs say; `reject` refuses the whole batch with 400.
    */
   batchOverflow: 'per-command' | 'reject';
+  /**
+   * What a `batch` is charged to in the operating-time ledger: `per-command`, each sub-call to
+   * its own method and the batch to nothing, as `limits.md` says (both repositories); `batch`,
+   * every sub-call's time to the method `batch`, checked before the batch runs, as the official
+   * JS SDK's maintainers measured on a live portal (b24jssdk PR #539, cited in spec §9).
+   */
+  batchOperating: 'per-command' | 'batch';
+  /**
+   * TAG and SUB_TAG sent through a webhook without CLIENT_ID, which the docs do not describe:
+   * `webhook` gives the webhook a tag space of its own; `ignore` drops both, as a portal that
+   * applies tags only when it knows the application (the worst case a client must survive).
+   */
+  tagsWithoutClientId: 'webhook' | 'ignore';
+  /**
+   * Whether notifications created through REST take quick replies and button presses: `none`,
+   * as the docs have it (im.notify.answer and im.notify.confirm need a notification "that
+   * supports quick reply" or "with buttons", which no REST send method can create), answers
+   * `result_message: false` and changes nothing; `accept` records them, so a client's reply
+   * path can be exercised against the inbox.
+   */
+  restNotificationReplies: 'none' | 'accept';
+  /**
+   * Key case of im.notify.schema.get's answer: `upper` (`NAME`, `MODULE_ID`, `LIST`, `ID`) as
+   * the page's field table and, since b24-rest-docs commit e27ff404, its answer example have
+   * it; `lower` as the example had it before and the page's JS and Go snippets still read it.
+   */
+  schemaKeys: 'upper' | 'lower';
+  /**
+   * The longest a request may run, in modelled seconds, before the portal cuts it
+   * (`limits.md`: 60 s on cloud). Modelled time is the `processingSeconds` of the call, or of
+   * every command a batch ran; a cut request has done its work, and a cut batch the commands
+   * it ran.
+   */
+  requestTimeLimitSeconds: number;
   chaos?: ChaosSettings;
 }
 
@@ -131,6 +174,7 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     plan: 'standard',
     processingSeconds: { '*': 0.02 },
     attachMaxLength: 60_000,
+    authServer: 'oauth.bitrix24.tech',
     accessTokenTtl: 3600,
     refreshTokenTtl: 180 * 24 * 3600,
     requireHttps: false,
@@ -141,6 +185,11 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     messageOutDefault: 'empty',
     errorTable: 'current',
     batchOverflow: 'per-command',
+    batchOperating: 'per-command',
+    tagsWithoutClientId: 'webhook',
+    restNotificationReplies: 'none',
+    requestTimeLimitSeconds: 60,
+    schemaKeys: 'upper',
     ...partial,
   };
 }

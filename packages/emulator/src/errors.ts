@@ -8,16 +8,24 @@
 export interface SystemErrorInfo {
   readonly status: number;
   readonly description: string;
-  /** Where the older edition of the docs' table differs. */
+  /** Where the `legacy` reading differs. */
   readonly legacy?: { readonly status: number; readonly description?: string };
 }
 
-/** Which edition of the docs' system error table a portal follows. */
+/**
+ * Which reading of the docs a portal follows for the one case they disagree on, a wrong
+ * webhook: `current` answers 401 `INVALID_CREDENTIALS`, as the method pages and live portals
+ * do; `legacy` answers 401 `NO_AUTH_FOUND`, as the system table alone says. Both answer every
+ * other system error with the table's status.
+ */
 export type ErrorTable = 'current' | 'legacy';
 
 /**
- * Every system error a portal can answer for any method. The current edition of the docs moved
- * most auth and access errors to 401; the older one (the spec's §3) is kept as `legacy`.
+ * Every system error a portal can answer for any method, with the status and text of the
+ * system table, the same in both repositories and in its whole history
+ * (`_includes/system-errors.md` in `bitrix-tools/b24-rest-docs` and `bitrix24/b24restdocs`).
+ * `ERROR_METHOD_NOT_FOUND` is not in the table: its 404 is from `api-reference/rest-v3.md`, its
+ * text from live portals (`bitrix24/b24pysdk` PR #3 quotes "Method not found!").
  */
 export const SYSTEM_ERRORS = {
   INTERNAL_SERVER_ERROR: { status: 500, description: 'Internal server error' },
@@ -27,32 +35,18 @@ export const SYSTEM_ERRORS = {
   ERROR_BATCH_METHOD_NOT_ALLOWED: { status: 405, description: 'Method is not allowed for batch usage' },
   ERROR_BATCH_LENGTH_EXCEEDED: { status: 400, description: 'Max batch length exceeded' },
   NO_AUTH_FOUND: { status: 401, description: 'Wrong authorization data' },
-  INVALID_REQUEST: { status: 401, description: 'Https required', legacy: { status: 400 } },
-  OVERLOAD_LIMIT: {
-    status: 401,
-    description: 'REST API is blocked due to overload',
-    legacy: { status: 503 },
-  },
-  ACCESS_DENIED: {
-    status: 401,
-    description: 'REST is available only on commercial plans',
-    legacy: { status: 403, description: 'REST API is available only on commercial plans' },
-  },
-  INVALID_CREDENTIALS: { status: 401, description: 'Invalid request credentials', legacy: { status: 403 } },
+  INVALID_REQUEST: { status: 400, description: 'Https required' },
+  OVERLOAD_LIMIT: { status: 503, description: 'REST API is blocked due to overload' },
+  ACCESS_DENIED: { status: 403, description: 'REST API is available only on commercial plans' },
+  INVALID_CREDENTIALS: { status: 403, description: 'Invalid request credentials' },
   ERROR_MANIFEST_IS_NOT_AVAILABLE: { status: 404, description: 'Manifest is not available' },
   insufficient_scope: {
-    status: 401,
+    status: 403,
     description: 'The request requires higher privileges than provided by the webhook token',
-    legacy: { status: 403 },
   },
   expired_token: { status: 401, description: 'The access token provided has expired' },
-  invalid_token: { status: 401, description: 'The access token provided is invalid' },
-  user_access_error: {
-    status: 401,
-    description: 'The user does not have access to the application',
-    legacy: { status: 403 },
-  },
-  PORTAL_DELETED: { status: 403, description: 'Portal was deleted', legacy: { status: 500 } },
+  user_access_error: { status: 403, description: 'The user does not have access to the application' },
+  PORTAL_DELETED: { status: 500, description: 'Portal was deleted' },
   ERROR_METHOD_NOT_FOUND: {
     status: 404,
     description: 'Method not found!',

@@ -20,7 +20,10 @@ class OAuthError extends Error {
 
 /**
  * `grant_type=refresh_token`: a new token pair; the old refresh token is spent. The answer
- * names the auth server as `domain`, as the real one does, and the portal in the endpoints.
+ * names the authorization server as `domain` and `server_endpoint` and the portal as
+ * `client_endpoint` (`settings/oauth/index.md`, `settings/oauth/auto-renewal.md`, both
+ * repositories), so a client that builds the portal's URL from `domain` fails here as it would
+ * on a real portal.
  */
 function refresh(portal: Portal, params: Params, baseUrl: string): Record<string, unknown> {
   const grant = str(params.grant_type);
@@ -47,13 +50,13 @@ function refresh(portal: Portal, params: Params, baseUrl: string): Record<string
   return {
     access_token: next.accessToken,
     client_endpoint: `${baseUrl}/rest/`,
-    domain: new URL(baseUrl).host,
+    domain: portal.config.authServer,
     expires: Math.floor(next.accessExpiresAt / 1000),
     expires_in: portal.config.accessTokenTtl,
     member_id: portal.config.memberId,
     refresh_token: next.refreshToken,
     scope: next.scope.join(','),
-    server_endpoint: `${baseUrl}/rest/`,
+    server_endpoint: `https://${portal.config.authServer}/rest/`,
     status: 'L',
     user_id: next.userId,
   };

@@ -83,6 +83,8 @@ export function executeCall(
   method: string,
   params: Params,
   ctx: Omit<MethodContext, 'portal' | 'caller' | 'now'>,
+  /** False when the call's time is charged elsewhere (a batch under `batchOperating: batch`). */
+  charge = true,
 ): CallOutcome {
   const startMs = portal.clock.now();
   const def = METHODS.get(method);
@@ -98,7 +100,7 @@ export function executeCall(
     }
     throw err;
   }
-  const budget = portal.operating;
+  const budget = charge ? portal.operating : undefined;
   if (budget) {
     const check = budget.check(caller.budgetKey, method);
     if (!check.ok) throw portal.error('OPERATION_TIME_LIMIT');
@@ -147,17 +149,27 @@ function maskWebhookCode(pathname: string): string {
   return pathname.replace(/^(\/+rest\/+[^/]+\/+)[^/]+/, '$1***');
 }
 
+/**
+ * A webhook URL that names no active webhook. The system table says NO_AUTH_FOUND ("invalid
+ * webhook code"); every method page of both repositories that shows an auth failure shows 401
+ * INVALID_CREDENTIALS "Invalid request credentials" (e.g. `api-reference/chats/notifications/
+ * im-notify-read.md`), as live portals answer: that is `current`, the table's reading `legacy`.
+ */
+function wrongWebhook(portal: Portal): RestError {
+  if (portal.config.errorTable === 'legacy') return portal.error('NO_AUTH_FOUND');
+  const info = portal.error('INVALID_CREDENTIALS');
+  return new RestError(info.code, info.description, 401);
+}
+
 /** Credentials found in a request, before they are checked. */
 function authenticate(portal: Portal, route: RestRoute, params: Params, req: IncomingMessage): Caller {
   if (route.webhook) {
     const hook = portal.findWebhook(route.webhook.userId, route.webhook.code);
-    // The current docs: "no active webhook with this user id and code" is INVALID_CREDENTIALS.
-    if (!hook)
-      throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'INVALID_CREDENTIALS');
     // An expired webhook is no longer "active": the docs give no other code for it.
-    if (hook.expiresAt !== undefined && hook.expiresAt * 1000 <= portal.clock.now()) {
-      throw portal.error('INVALID_CREDENTIALS');
+    if (!hook || (hook.expiresAt !== undefined && hook.expiresAt * 1000 <= portal.clock.now())) {
+      throw wrongWebhook(portal);
     }
+    // The table's INVALID_CREDENTIALS 403: the user behind the webhook lacks the rights.
     const owner = portal.user(hook.userId);
     if (!owner || owner.ACTIVE === false) throw portal.error('INVALID_CREDENTIALS');
     return {
@@ -171,11 +183,11 @@ function authenticate(portal: Portal, route: RestRoute, params: Params, req: Inc
   const auth = str(params.auth);
   if (auth) {
     const tokens = portal.store.byAccessToken(auth);
-    if (!tokens)
-      throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'invalid_token');
+    // The system table: "invalid access token or webhook code" is NO_AUTH_FOUND.
+    if (!tokens) throw portal.error('NO_AUTH_FOUND');
     if (tokens.accessExpiresAt <= portal.clock.now()) throw portal.error('expired_token');
     const app = portal.app(tokens.clientId);
-    if (!app) throw portal.error(portal.config.errorTable === 'legacy' ? 'NO_AUTH_FOUND' : 'invalid_token');
+    if (!app) throw portal.error('NO_AUTH_FOUND');
     if (app.allowedUsers && !app.allowedUsers.includes(tokens.userId)) {
       throw portal.error('user_access_error');
     }
@@ -260,6 +272,27 @@ async function applyFault(portal: Portal, fault: Fault, res: ServerResponse): Pr
   }
 }
 
+/**
+ * What a cloud portal answers a request it cut at its time limit (`limits.md`: "a request
+ * running longer than 60 s is interrupted by timeout"). The docs do not show the answer; a live
+ * run of large batches failed with a gateway timeout from the front end, not a JSON error
+ * (leshchenko1979/fast_bitrix24#85), so this is a 504 with nginx's default page: HTML, not
+ * JSON, which is what a client must survive. The page itself is a choice.
+ */
+export const GATEWAY_TIMEOUT_HTML =
+  '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n' +
+  '<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+function sendGatewayTimeout(res: ServerResponse): number {
+  if (res.destroyed) return 0;
+  res.writeHead(504, {
+    'content-type': 'text/html',
+    'content-length': Buffer.byteLength(GATEWAY_TIMEOUT_HTML),
+  });
+  res.end(GATEWAY_TIMEOUT_HTML);
+  return Buffer.byteLength(GATEWAY_TIMEOUT_HTML);
+}
+
 /** Write half of the answer with the full length announced, then drop the connection. */
 function sendTruncated(res: ServerResponse, status: number, body: unknown): Buffer {
   const text = Buffer.from(JSON.stringify(body));
@@ -296,6 +329,7 @@ export async function handleRest(
   let answer: unknown;
   let fault: Fault | undefined;
   let dropped = false;
+  let cut = false;
   let transport: 'webhook' | 'oauth' | 'session' | 'none' = route?.webhook ? 'webhook' : 'none';
   try {
     const body = await readBody(req, portal.config.maxBodyBytes);
@@ -309,12 +343,7 @@ export async function handleRest(
     if (portal.config.requireHttps && !secure) throw portal.error('INVALID_REQUEST');
     if (portal.config.state === 'deleted') throw portal.error('PORTAL_DELETED');
     if (portal.config.state === 'overloaded') throw portal.error('OVERLOAD_LIMIT');
-    if (portal.config.state === 'free-plan') {
-      // A webhook is told the same thing in other words, per the current docs; the older
-      // table (legacy) has one text for everyone.
-      const forWebhook = route.webhook !== undefined && portal.config.errorTable === 'current';
-      throw portal.error('ACCESS_DENIED', forWebhook ? 'REST is available only by subscription' : undefined);
-    }
+    if (portal.config.state === 'free-plan') throw portal.error('ACCESS_DENIED');
     // Every HTTP request fills the bucket, a batch as one, failed auth included.
     if (portal.bucket && !portal.bucket.take(`portal:${req.socket.remoteAddress ?? ''}`).ok) {
       throw portal.error('QUERY_LIMIT_EXCEEDED');
@@ -331,13 +360,18 @@ export async function handleRest(
         ? runBatch(caller, params, requestId, created)
         : executeCall(portal, caller, route.method, params, { requestId, created, inBatch: false });
     answer = successBody(outcome);
+    // Modelled time: what the call (or every command the batch ran) is charged. A chaos delay
+    // stands for the network, not the portal's work, so it does not count.
+    cut = outcome.time.processing > portal.config.requestTimeLimitSeconds;
+    if (cut) status = 504;
   } catch (err) {
     const restError = err instanceof RestError ? err : portal.error('INTERNAL_SERVER_ERROR');
     status = restError.status;
     answer = errorBody(restError);
   } finally {
     if (!dropped && !res.destroyed) {
-      if (fault?.type === 'truncate') responseBytes = sendTruncated(res, status, answer).length;
+      if (cut) responseBytes = sendGatewayTimeout(res);
+      else if (fault?.type === 'truncate') responseBytes = sendTruncated(res, status, answer).length;
       else responseBytes = sendJson(res, status, answer).length;
     }
     const entry = {
@@ -356,7 +390,11 @@ export async function handleRest(
       // One shape for every entry, absent fields undefined (JSON leaves them out): spreads of
       // optional parts would copy the object on every request.
       response: answer,
-      error: answer && typeof answer === 'object' && 'error' in answer ? String(answer.error) : undefined,
+      error: cut
+        ? 'GATEWAY_TIMEOUT'
+        : answer && typeof answer === 'object' && 'error' in answer
+          ? String(answer.error)
+          : undefined,
       fault: fault ? (fault.type === 'error' ? `error ${fault.code}` : fault.type) : undefined,
       durationMs: performance.now() - started,
       notificationIds: created,

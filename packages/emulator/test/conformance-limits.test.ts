@@ -61,8 +61,10 @@ describe.each(TRANSPORTS)('limits over %s', (transport) => {
     vi.useRealTimers();
   });
 
+  // Calls charged 100 s reach the 480 s budget in a few requests; a real portal cuts any
+  // request at 60 s (tested in conformance-request-time.test.ts), so the cut is moved out of the way.
   const start = (portal: EmulatorOptions['portal']): Promise<TestPortal> =>
-    startTestPortal(transport, { portal });
+    startTestPortal(transport, { portal: { requestTimeLimitSeconds: 3600, ...portal } });
   const advance = async (ms: number): Promise<void> => {
     expect((await t.control('PUT', '/clock', { advanceMs: ms })).status).toBe(200);
   };
@@ -217,6 +219,30 @@ describe.each(TRANSPORTS)('limits over %s', (transport) => {
       expectRefused(await t.hook('im.notify.personal.add', SEND), 429, BLOCKED);
       expect(timeOf(await t.hook('im.notify.system.add', SEND)).operating).toBe(200);
       expect(timeOf(await t.hook('profile')).operating).toBe(200);
+    });
+
+    it('under batchOperating batch, a batch is charged as the method batch and refused whole with 429', async () => {
+      t = await start({ plan: 'standard', processingSeconds: { '*': 100 }, batchOperating: 'batch' });
+      const resetAt = Math.floor(now / 1000) + 600;
+      const cmd = (n: number): Record<string, string> =>
+        Object.fromEntries(
+          Array.from({ length: n }, (_, i) => [`p${i}`, `im.notify.personal.add?USER_ID=2&MESSAGE=p${i}`]),
+        );
+      // Six sub-calls of 100 s: none is refused inside, the batch's sum crosses 480 s.
+      const first = await t.hook('batch', { cmd: cmd(6) });
+      expect(first.status).toBe(200);
+      const result = first.body.result as BatchResult;
+      expect(result.result_error).toEqual([]);
+      expect(Object.keys(result.result)).toHaveLength(6);
+      expect(timeOf(first)).toMatchObject({ processing: 600, operating: 600, operating_reset_at: resetAt });
+      // The next batch is refused before it runs: HTTP 429, nothing stored.
+      expectRefused(await t.hook('batch', { cmd: cmd(1) }), 429, BLOCKED);
+      expect((await t.control('GET', '/notifications')).body.total).toBe(6);
+      // The sub-calls' own methods were not charged: a plain call still runs.
+      expect(timeOf(await t.hook('im.notify.personal.add', SEND)).operating).toBe(100);
+      // The batch's bucket drops out at its reset time.
+      await advance(600_000);
+      expect((await t.hook('batch', { cmd: cmd(1) })).status).toBe(200);
     });
   });
 });

@@ -127,7 +127,11 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
   });
   beforeEach(async () => {
     expect((await p.control('POST', '/reset')).status).toBe(200);
+    expect((await p.control('PUT', '/portal', { restNotificationReplies: 'none' })).status).toBe(200);
   });
+  const acceptReplies = async (): Promise<void> => {
+    expect((await p.control('PUT', '/portal', { restNotificationReplies: 'accept' })).status).toBe(200);
+  };
 
   describe('im.notify.delete', () => {
     it('deletes by ID and answers true', async () => {
@@ -160,6 +164,23 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
         expect(await stored(p)).toHaveLength(1);
       },
     );
+
+    it('a session caller deleting by TAG or SUB_TAG is PARAMS_ERROR; by ID it may delete', async () => {
+      const id = await send(p, 2, 'tagged', { TAG: 'T', CLIENT_ID: 'hook.app' });
+      const session = await p.control('POST', '/sessions', { userId: 2 });
+      const { sessid } = session.body as { sessid: string };
+      const asSession = (params: Record<string, unknown>): Promise<Answer> =>
+        p.request('/rest/im.notify.delete', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie: `PHPSESSID=${sessid}` },
+          body: JSON.stringify({ sessid, ...params }),
+        });
+      expectError(await asSession({ TAG: 'T' }), 400, 'PARAMS_ERROR', 'Incorrect params');
+      expectError(await asSession({ SUB_TAG: 'T' }), 400, 'PARAMS_ERROR', 'Incorrect params');
+      expect(await stored(p)).toHaveLength(1);
+      expect(ok(await asSession({ ID: id }))).toBe(true);
+      expect(await stored(p)).toHaveLength(0);
+    });
 
     it("by TAG deletes only the current application's notifications", async () => {
       const one = await tokenFor(p, { clientId: APP_ONE });
@@ -422,6 +443,29 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
       expect(seen).toEqual(newestFirst);
     });
 
+    it('CONVERT_TEXT=Y answers the text as HTML; any other value as stored', async () => {
+      const text =
+        'Deal [B]#42[/B] <won>\nsee [URL=https://example.test/d/42]it[/URL][BR][USER=2]Boris[/USER]';
+      await send(p, 1, text);
+      const get = async (params: Record<string, unknown>): Promise<string> => {
+        const result = ok(await p.hook('im.notify.get', params)) as { notifications: { text: string }[] };
+        return result.notifications[0]?.text ?? '';
+      };
+      const html =
+        'Deal <b>#42</b> &lt;won&gt;<br />see <a href="https://example.test/d/42" target="_blank">it</a>' +
+        '<br />[USER=2]Boris[/USER]';
+      expect(await get({ CONVERT_TEXT: 'Y' })).toBe(html);
+      expect(await get({ CONVERT_TEXT: 'N' })).toBe(text);
+      expect(await get({ CONVERT_TEXT: 'y' })).toBe(text);
+      expect(await get({})).toBe(text);
+      const found = ok(
+        await p.hook('im.notify.history.search', { SEARCH_TEXT: 'Deal', CONVERT_TEXT: 'Y' }),
+      ) as {
+        notifications: { text: string }[];
+      };
+      expect(found.notifications[0]?.text).toBe(html);
+    });
+
     it('takes LIMIT up to 50', async () => {
       const ids = (await sendMany(p, 1, 60)).reverse();
       expect(list(await p.hook('im.notify.get', { LIMIT: 7 })).notifications.map((n) => n.id)).toEqual(
@@ -443,6 +487,15 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
           'LAST_ID_AND_LAST_TYPE',
           'Parameters LAST_ID and LAST_TYPE should be used together.',
         );
+      }
+    });
+
+    it('a LAST_TYPE other than 1 or 3 is no error: the page continues after LAST_ID', async () => {
+      const ids = await sendMany(p, 1, 5);
+      const third = ids[2] as number;
+      for (const lastType of [2, 7, 0]) {
+        const page = ok(await p.hook('im.notify.get', { LAST_ID: third, LAST_TYPE: lastType })) as ListResult;
+        expect(page.notifications.map((n) => n.id)).toEqual(ids.slice(0, 2).reverse());
       }
     });
 
@@ -565,7 +618,21 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
   });
 
   describe('im.notify.answer and im.notify.confirm', () => {
+    it('a REST-created notification takes no reply and no button press by default: result_message false', async () => {
+      const id = await send(p, 1, 'Reply?');
+      expect(ok(await p.hook('im.notify.answer', { NOTIFY_ID: id, ANSWER_TEXT: 'Yes' }))).toEqual({
+        result_message: false,
+      });
+      expect(ok(await p.hook('im.notify.confirm', { NOTIFY_ID: id, NOTIFY_VALUE: 'Y' }))).toEqual({
+        result_message: false,
+      });
+      const [n] = await stored(p);
+      expect(n?.answers).toEqual([]);
+      expect(n?.read).toBe(false);
+    });
+
     it.each([['NOTIFY_ID'], ['ID']])('answer takes the id as %s and records the answer', async (key) => {
+      await acceptReplies();
       const id = await send(p, 1, 'Reply?');
       const a = await p.hook('im.notify.answer', { [key]: id, ANSWER_TEXT: ' Yes ' });
       expect(ok(a)).toEqual({ result_message: ['Your response has been successfully sent.'] });
@@ -586,6 +653,7 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
     it.each([['NOTIFY_ID'], ['ID']])(
       'confirm takes the id as %s and answers result_message false',
       async (key) => {
+        await acceptReplies();
         const id = await send(p, 1, 'Confirm?');
         expect(ok(await p.hook('im.notify.confirm', { [key]: id, NOTIFY_VALUE: 'Y' }))).toEqual({
           result_message: false,
@@ -629,22 +697,36 @@ describe.each(TRANSPORTS)('notification methods over %s', (transport) => {
   });
 
   describe('im.notify.schema.get', () => {
-    it('lists modules by module id, each with name, module_id and a list of {id, name}', async () => {
+    it('lists modules by module id, each with NAME, MODULE_ID and a LIST of {ID, NAME}', async () => {
       const schema = ok(await p.hook('im.notify.schema.get')) as Record<string, Record<string, unknown>>;
       expect(Object.keys(schema).length).toBeGreaterThan(0);
       for (const [key, module] of Object.entries(schema)) {
-        expect(Object.keys(module)).toEqual(['name', 'module_id', 'list']);
-        expect(module.module_id).toBe(key);
-        expect(module.name).toBeTypeOf('string');
-        const items = module.list as { id: string; name: string }[];
+        expect(Object.keys(module)).toEqual(['NAME', 'MODULE_ID', 'LIST']);
+        expect(module.MODULE_ID).toBe(key);
+        expect(module.NAME).toBeTypeOf('string');
+        const items = module.LIST as { ID: string; NAME: string }[];
         expect(items.length).toBeGreaterThan(0);
         for (const item of items) {
-          expect(Object.keys(item)).toEqual(['id', 'name']);
-          expect(item.id.startsWith(`${key}|`)).toBe(true);
-          expect(item.name).toBeTypeOf('string');
+          expect(Object.keys(item)).toEqual(['ID', 'NAME']);
+          expect(item.ID.startsWith(`${key}|`)).toBe(true);
+          expect(item.NAME).toBeTypeOf('string');
         }
       }
-      expect(schema.rest?.list).toContainEqual({ id: 'rest|rest_notify', name: expect.any(String) });
+      expect(schema.rest?.LIST).toContainEqual({ ID: 'rest|rest_notify', NAME: expect.any(String) });
+    });
+
+    it('answers the older lower-case keys under schemaKeys lower', async () => {
+      expect((await p.control('PUT', '/portal', { schemaKeys: 'lower' })).status).toBe(200);
+      try {
+        const schema = ok(await p.hook('im.notify.schema.get')) as Record<string, unknown>;
+        expect(schema.rest).toEqual({
+          name: 'Applications',
+          module_id: 'rest',
+          list: [{ id: 'rest|rest_notify', name: 'Application notifications' }],
+        });
+      } finally {
+        await p.control('PUT', '/portal', { schemaKeys: 'upper' });
+      }
     });
   });
 

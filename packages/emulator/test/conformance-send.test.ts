@@ -73,7 +73,10 @@ describe.each(TRANSPORTS)('send methods over %s', (transport) => {
   });
   beforeEach(async () => {
     expect((await p.control('POST', '/reset')).status).toBe(200);
-    expect((await p.control('PUT', '/portal', { messageOutDefault: 'empty' })).status).toBe(200);
+    expect(
+      (await p.control('PUT', '/portal', { messageOutDefault: 'empty', tagsWithoutClientId: 'webhook' }))
+        .status,
+    ).toBe(200);
   });
 
   describe('result and author', () => {
@@ -245,6 +248,34 @@ describe.each(TRANSPORTS)('send methods over %s', (transport) => {
         ['app:hook.app', 'hook.app'],
         ['webhook#1', null],
       ]);
+    });
+
+    it('under tagsWithoutClientId ignore, a webhook without CLIENT_ID sets no tag and replaces nothing', async () => {
+      expect((await p.control('PUT', '/portal', { tagsWithoutClientId: 'ignore' })).status).toBe(200);
+      const a = idOf(
+        await p.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'a', TAG: 'T', SUB_TAG: 'S' }),
+      );
+      const b = idOf(
+        await p.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'b', TAG: 'T', SUB_TAG: 'S' }),
+      );
+      // Both stay, untagged: the second replaced nothing.
+      expect((await stored(p)).map((n) => [n.id, n.tag, n.subTag])).toEqual([
+        [b, null, null],
+        [a, null, null],
+      ]);
+      // With CLIENT_ID the tag is applied and unique as usual.
+      const c = idOf(
+        await p.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'c', TAG: 'T', CLIENT_ID: 'hook.app' }),
+      );
+      const d = idOf(
+        await p.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'd', TAG: 'T', CLIENT_ID: 'hook.app' }),
+      );
+      expect((await stored(p, '?tag=T')).map((n) => n.id)).toEqual([d]);
+      expect(c).toBeLessThan(d);
+      // An OAuth app always knows its application.
+      const token = await tokenFor(p, { clientId: APP_ONE });
+      const e = idOf(await p.oauth('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'e', TAG: 'T' }, token));
+      expect((await stored(p, '?tag=T')).map((n) => n.id)).toEqual([e, d]);
     });
 
     it("a webhook passing an OAuth app's client id as CLIENT_ID shares that app's tag space", async () => {

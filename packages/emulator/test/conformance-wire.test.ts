@@ -341,20 +341,20 @@ describe('requireHttps', () => {
     await t.close();
   });
 
-  it('answers plain http with INVALID_REQUEST "Https required" (401 in the current table)', async () => {
+  it('answers plain http with 400 INVALID_REQUEST "Https required", as the system table says', async () => {
     t = await startTestPortal('http', { portal: { requireHttps: true } });
     expectJsonError(
       await t.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'hi' }),
-      401,
+      400,
       'INVALID_REQUEST',
       'Https required',
     );
-    expectJsonError(await t.oauth('profile'), 401, 'INVALID_REQUEST', 'Https required');
+    expectJsonError(await t.oauth('profile'), 400, 'INVALID_REQUEST', 'Https required');
     const stored = await t.control('GET', '/notifications');
     expect(stored.body.total).toBe(0);
   });
 
-  it('answers plain http with 400, as the spec table has it, under the legacy table', async () => {
+  it('answers plain http with the same 400 under the legacy table', async () => {
     t = await startTestPortal('http', { portal: { requireHttps: true, errorTable: 'legacy' } });
     expectJsonError(await t.hook('profile'), 400, 'INVALID_REQUEST', 'Https required');
   });
@@ -370,6 +370,6 @@ describe('requireHttps', () => {
   it('checks https before credentials, so a plain-http caller learns nothing about them', async () => {
     t = await startTestPortal('http', { portal: { requireHttps: true } });
     const a = await t.request('/rest/1/wrong-code/profile');
-    expectJsonError(a, 401, 'INVALID_REQUEST', 'Https required');
+    expectJsonError(a, 400, 'INVALID_REQUEST', 'Https required');
   });
 });

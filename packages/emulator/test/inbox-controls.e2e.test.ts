@@ -187,9 +187,9 @@ describe('controls: portal', () => {
     await expect.poll(() => text('.portal-status')).toBe('Applied.');
     expect((await control('GET', '/portal')).state).toBe('overloaded');
     await expect.poll(() => text('.portal-now')).toMatch(/^overloaded · /);
-    expect(await rest()).toEqual({ status: 401, error: 'OVERLOAD_LIMIT' });
+    expect(await rest()).toEqual({ status: 503, error: 'OVERLOAD_LIMIT' });
 
-    // The older docs' table answers the same code with 503.
+    // Both readings of the docs answer it with the system table's 503.
     await page.getByLabel('Error table').selectOption('legacy');
     await page.locator('.portal-apply').click();
     await expect.poll(() => text('.portal-now')).toContain('error table legacy');

@@ -43,8 +43,8 @@ export const PORTAL_CHOICES: readonly {
     key: 'errorTable',
     label: 'Error table',
     options: [
-      ['current', 'current docs'],
-      ['legacy', 'legacy (older statuses and codes)'],
+      ['current', 'docs: wrong webhook INVALID_CREDENTIALS'],
+      ['legacy', 'system table alone: wrong webhook NO_AUTH_FOUND'],
     ],
   },
   {

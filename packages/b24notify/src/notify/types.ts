@@ -155,9 +155,16 @@ export interface ReadAllResult {
   newCounter: number;
 }
 
-/** The notification types of one module, as im.notify.schema.get lists them. */
+/**
+ * The notification types of one module, as im.notify.schema.get lists them. Keys are upper
+ * case as the docs' field table has them (`api-reference/chats/notifications/im-notify-schema-get.md`,
+ * both repositories); the page's older answer example and its JS snippet read lower case.
+ */
 export interface SchemaModule {
-  name: string;
-  module_id: string;
-  list: { id: string; name: string }[];
+  /** The module's name. */
+  NAME: string;
+  /** The module's id, also the key of this entry. */
+  MODULE_ID: string;
+  /** The module's notification types: `ID` is `MODULE|EVENT`. */
+  LIST: { ID: string; NAME: string }[];
 }

@@ -61,6 +61,10 @@ const PORTAL_SETTINGS = {
   errorTable: ['current', 'legacy'],
   batchOverflow: ['per-command', 'reject'],
   messageOutDefault: ['empty', 'message'],
+  batchOperating: ['per-command', 'batch'],
+  tagsWithoutClientId: ['webhook', 'ignore'],
+  restNotificationReplies: ['none', 'accept'],
+  schemaKeys: ['upper', 'lower'],
 } as const;
 
 /** GET /portal — settings that are not secrets. */
@@ -76,6 +80,11 @@ export function getPortal(r: ControlRequest) {
     errorTable: c.errorTable,
     batchOverflow: c.batchOverflow,
     messageOutDefault: c.messageOutDefault,
+    batchOperating: c.batchOperating,
+    tagsWithoutClientId: c.tagsWithoutClientId,
+    restNotificationReplies: c.restNotificationReplies,
+    schemaKeys: c.schemaKeys,
+    requestTimeLimitSeconds: c.requestTimeLimitSeconds,
     processingSeconds: c.processingSeconds,
     webhooks: c.webhooks.map((w) => ({
       userId: w.userId,
@@ -104,11 +113,11 @@ export function putPortal(r: ControlRequest) {
     } else if (key === 'requireHttps') {
       if (typeof value !== 'boolean') throw new ControlError('requireHttps: expected true or false');
       changes.requireHttps = value;
-    } else if (key === 'attachMaxLength') {
+    } else if (key === 'attachMaxLength' || key === 'requestTimeLimitSeconds') {
       if (!Number.isInteger(value) || (value as number) < 1) {
-        throw new ControlError('attachMaxLength: expected a positive integer');
+        throw new ControlError(`${key}: expected a positive integer`);
       }
-      changes.attachMaxLength = value as number;
+      changes[key] = value as number;
     } else if (key === 'processingSeconds') {
       const map = objectBody(value);
       for (const [m, s] of Object.entries(map)) {

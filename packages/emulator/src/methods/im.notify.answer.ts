@@ -4,10 +4,11 @@ import { defineMethod } from './types.js';
 
 /**
  * Sends a quick reply to a notification. Older docs named the id `ID`; both are accepted.
- * A reply to one of the caller's notifications is recorded (the inspection API shows it) and
- * answered with the documented success message, so clients can exercise that path; an id the
- * caller did not receive answers `result_message: false`, as the docs show for a notification
- * without a quick-reply handler.
+ * The docs ask for a notification "that supports quick reply" and let `result_message` be
+ * `false` (`api-reference/chats/notifications/im-notify-answer.md`); no REST send method can
+ * make one, so by default every reply answers `false` and changes nothing. With
+ * `restNotificationReplies: accept`, a reply to one of the caller's notifications is recorded
+ * (the inspection API shows it) and answered with the documented success message.
  */
 export default defineMethod({
   scope: 'im',
@@ -17,7 +18,9 @@ export default defineMethod({
     const text = (str(params.ANSWER_TEXT) ?? '').trim();
     if (text === '') throw new RestError('ANSWER_TEXT_ERROR', "ANSWER_TEXT can't be empty");
     const n = ctx.portal.store.getNotification(id);
-    if (!n || n.userId !== ctx.caller.userId) return { result_message: false };
+    if (!n || n.userId !== ctx.caller.userId || ctx.portal.config.restNotificationReplies !== 'accept') {
+      return { result_message: false };
+    }
     n.answers.push({ kind: 'answer', text, at: ctx.now });
     ctx.portal.store.updateNotification(n);
     ctx.portal.emit('notification-updated', n);

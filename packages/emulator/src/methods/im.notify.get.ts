@@ -1,5 +1,5 @@
 import { RestError } from '../errors.js';
-import { int } from './params.js';
+import { int, str } from './params.js';
 import { authorViews, NOTIFY_TYPE, notificationView, notifyChatId } from './notify-view.js';
 import { defineMethod } from './types.js';
 
@@ -39,7 +39,8 @@ export default defineMethod({
       total_count: total,
       total_unread_count: portal.store.unreadCount(caller.userId),
       chat_id: notifyChatId(caller.userId),
-      notifications: page.map((n) => notificationView(portal, n)),
+      // "Y enables conversion, any other value disables it" (the method's page).
+      notifications: page.map((n) => notificationView(portal, n, str(params.CONVERT_TEXT) === 'Y')),
       users: authorViews(portal, page),
     };
   },

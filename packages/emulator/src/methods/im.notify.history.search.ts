@@ -77,7 +77,8 @@ export default defineMethod({
       chat_id: notifyChatId(caller.userId),
       // Only the first page carries the total, as the docs say.
       ...(lastId === undefined ? { total_results: found.length } : {}),
-      notifications: page.map((n) => notificationView(portal, n)),
+      // "Y enables conversion, any other value disables it" (the method's page).
+      notifications: page.map((n) => notificationView(portal, n, str(params.CONVERT_TEXT) === 'Y')),
       users: authorViews(portal, page),
     };
   },

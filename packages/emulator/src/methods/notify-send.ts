@@ -53,8 +53,13 @@ export function addNotification(
 
   const messageOutRaw = str(params.MESSAGE_OUT)?.trim();
   const messageOut = messageOutRaw || (portal.config.messageOutDefault === 'message' ? message : '');
-  const tag = str(params.TAG)?.trim() || null;
-  const subTag = str(params.SUB_TAG)?.trim() || null;
+  // A portal that applies tags only when it knows the application drops them here.
+  const untagged =
+    caller.kind === 'webhook' &&
+    portal.config.tagsWithoutClientId === 'ignore' &&
+    !str(params.CLIENT_ID)?.trim();
+  const tag = untagged ? null : str(params.TAG)?.trim() || null;
+  const subTag = untagged ? null : str(params.SUB_TAG)?.trim() || null;
   const appKey = tagOwner(params, ctx);
   const clientId = caller.clientId ?? (str(params.CLIENT_ID)?.trim() || null);
 

@@ -2,6 +2,7 @@ import type { Attach } from '../attach.js';
 import type { Portal } from '../portal/portal.js';
 import type { StoredNotification } from '../portal/records.js';
 import { formatDate } from '../wire/time.js';
+import { convertText } from './convert-text.js';
 
 /** Bitrix24's notify types: a confirm has buttons, "from" has an author, system has none. */
 export const NOTIFY_TYPE = { confirm: 1, from: 2, system: 4 } as const;
@@ -31,8 +32,11 @@ export function attachView(a: Attach) {
   };
 }
 
-/** A stored notification as im.notify.get and im.notify.history.search list it. */
-export function notificationView(portal: Portal, n: StoredNotification) {
+/**
+ * A stored notification as im.notify.get and im.notify.history.search list it; `convert` is
+ * their `CONVERT_TEXT=Y` (see convert-text.ts).
+ */
+export function notificationView(portal: Portal, n: StoredNotification, convert = false) {
   return {
     id: n.id,
     chat_id: notifyChatId(n.userId),
@@ -45,7 +49,7 @@ export function notificationView(portal: Portal, n: StoredNotification) {
     notify_sub_tag: wireTag(n, n.subTag),
     notify_title: '',
     setting_name: 'rest|rest_notify',
-    text: n.message,
+    text: convert ? convertText(n.message) : n.message,
     notify_read: n.read ? 'Y' : 'N',
     params: n.attach ? { ATTACH: [attachView(n.attach)] } : null,
   };

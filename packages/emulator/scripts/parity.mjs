@@ -1,0 +1,189 @@
+// Builds PARITY.md from parity/rules.json and checks the rules against the tests they name.
+//   node scripts/parity.mjs          write PARITY.md
+//   node scripts/parity.mjs --check  exit 1 when PARITY.md is stale or a rule is unsound
+//   --rules=FILE                     read the rules from FILE instead
+// The rules are data so that the document cannot drift from the tests: test/parity.test.ts
+// runs the check in `npm test`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const PACKAGE_DIR = join(here, '..');
+export const REPO_DIR = join(PACKAGE_DIR, '..', '..');
+export const RULES_FILE = join(PACKAGE_DIR, 'parity', 'rules.json');
+export const PARITY_FILE = join(PACKAGE_DIR, 'PARITY.md');
+
+const VERDICTS = ['match', 'setting', 'deviation', 'choice'];
+const REPOS = { ru: 'bitrix-tools/b24-rest-docs', en: 'bitrix24/b24restdocs' };
+
+/** The rules file, parsed. */
+export function loadRules(file = RULES_FILE) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** Whether `source` holds `name` as a whole string literal (the title of an `it` or `test`). */
+function hasTestNamed(source, name) {
+  return [`'${name}'`, `"${name}"`, `\`${name}\``].some((quoted) => source.includes(quoted));
+}
+
+/**
+ * Every problem with the rules: fields missing, a verdict that is not one of the four, a
+ * setting without its name, default and reason, a deviation or choice without a reason, a doc
+ * page that is not in the audited list, a test that is not in the file it names.
+ */
+export function problems(data, repoDir = REPO_DIR) {
+  const out = [];
+  const pages = new Set(data.pages.map((p) => p.path));
+  const sources = new Map();
+  const ids = new Set();
+  for (const [i, r] of data.rules.entries()) {
+    const at = `rules[${i}] ${r.id ?? ''}`;
+    if (!r.id || ids.has(r.id)) out.push(`${at}: missing or repeated id`);
+    ids.add(r.id);
+    for (const key of ['area', 'rule', 'emulator']) {
+      if (typeof r[key] !== 'string' || r[key] === '') out.push(`${at}: "${key}" is empty`);
+    }
+    if (!data.areas.includes(r.area)) out.push(`${at}: area "${r.area}" is not in "areas"`);
+    if (!VERDICTS.includes(r.verdict)) out.push(`${at}: verdict must be one of ${VERDICTS.join(', ')}`);
+    if (r.verdict === 'setting') {
+      const s = r.setting ?? {};
+      if (!s.name || s.default === undefined || !s.why)
+        out.push(`${at}: a setting verdict needs setting.name, setting.default and setting.why`);
+    }
+    if ((r.verdict === 'deviation' || r.verdict === 'choice') && !r.reason)
+      out.push(`${at}: a ${r.verdict} needs a reason`);
+    if (!Array.isArray(r.docs) || r.docs.length === 0) out.push(`${at}: no doc page`);
+    for (const doc of r.docs ?? []) {
+      const m = /^(both|ru|en):(.+)$/.exec(doc);
+      if (!m) out.push(`${at}: doc "${doc}" must be both:PATH, ru:PATH or en:PATH`);
+      else if (!pages.has(m[2])) out.push(`${at}: doc page ${m[2]} is not in "pages"`);
+    }
+    if (!Array.isArray(r.tests) || r.tests.length === 0) out.push(`${at}: no test`);
+    for (const t of r.tests ?? []) {
+      let source = sources.get(t.file);
+      if (source === undefined) {
+        try {
+          source = readFileSync(join(repoDir, t.file), 'utf8');
+        } catch {
+          source = null;
+        }
+        sources.set(t.file, source);
+      }
+      if (source === null) out.push(`${at}: test file ${t.file} does not exist`);
+      else if (!hasTestNamed(source, t.name)) out.push(`${at}: no test named "${t.name}" in ${t.file}`);
+    }
+  }
+  for (const [i, m] of (data.notModelled ?? []).entries()) {
+    if (!m.rule || !m.why) out.push(`notModelled[${i}]: needs "rule" and "why"`);
+    for (const doc of m.docs ?? []) {
+      const path = doc.replace(/^(both|ru|en):/, '');
+      if (!pages.has(path)) out.push(`notModelled[${i}]: doc page ${path} is not in "pages"`);
+    }
+  }
+  return out;
+}
+
+function docRef(doc) {
+  const [, where, path] = /^(both|ru|en):(.+)$/.exec(doc);
+  const repos = where === 'both' ? `${REPOS.ru}, ${REPOS.en}` : REPOS[where];
+  return `\`${path}\` (${repos})`;
+}
+
+function verdictText(r) {
+  switch (r.verdict) {
+    case 'match':
+      return '**match**';
+    case 'setting':
+      return `**setting** \`${r.setting.name}\`, default \`${JSON.stringify(r.setting.default)}\`: ${r.setting.why}`;
+    case 'deviation':
+      return `**deviation**: ${r.reason}`;
+    default:
+      return `**choice** (the docs are silent): ${r.reason}`;
+  }
+}
+
+/** PARITY.md as the rules give it, formatted as the repository's prettier would. */
+export async function render(data) {
+  const count = (v) => data.rules.filter((r) => r.verdict === v).length;
+  const lines = [
+    '# Parity with the Bitrix24 docs',
+    '',
+    '<!-- Generated by `npm run parity` from parity/rules.json: edit the rules, not this file. -->',
+    '',
+    'Every rule of the doc pages below that the emulator models, the doc paths that state it, what',
+    'the emulator does, the test that checks it and a verdict. `test/parity.test.ts` fails when a',
+    'named test is missing from its file or this file is not what the rules generate.',
+    '',
+    `Audited against \`${REPOS.ru}\` at \`${data.audit.ru}\` (Russian, newest) and \`${REPOS.en}\` at`,
+    `\`${data.audit.en}\` (English). Where the two say the same, a rule cites both.`,
+    '',
+    '- **match**: the emulator does what the docs say.',
+    '- **setting**: the docs disagree with each other or with live portals, or a client must be able',
+    '  to test the other case; the default follows the docs unless live evidence is cited.',
+    '- **deviation**: the emulator differs from the docs, for the reason given.',
+    '- **choice**: the docs are silent; what the emulator does is a choice, stated.',
+    '',
+    `${data.rules.length} rules: ${count('match')} match, ${count('setting')} setting, ${count('deviation')} deviation, ${count('choice')} choice.`,
+    '',
+    '## Pages audited',
+    '',
+    ...data.pages.map(
+      (p) => `- \`${p.path}\` (${p.repos === 'both' ? 'both' : REPOS[p.repos]}): ${p.covers}`,
+    ),
+    '',
+  ];
+  let n = 0;
+  for (const area of data.areas) {
+    const rules = data.rules.filter((r) => r.area === area);
+    if (rules.length === 0) continue;
+    lines.push(`## ${area}`, '');
+    for (const r of rules) {
+      n += 1;
+      lines.push(`### ${n}. ${r.rule}`, '');
+      lines.push(`- Docs: ${r.docs.map(docRef).join('; ')}`);
+      if (r.disagreement) lines.push(`- Where sources disagree: ${r.disagreement}`);
+      lines.push(`- Emulator: ${r.emulator}`);
+      lines.push(`- Test: ${r.tests.map((t) => `\`${t.file}\` › "${t.name}"`).join('; ')}`);
+      lines.push(`- Verdict: ${verdictText(r)}`, '');
+    }
+  }
+  if (data.notModelled.length > 0) {
+    lines.push(
+      '## Not modelled',
+      '',
+      'Rules of the audited pages the emulator does not model; no test can check them.',
+      '',
+    );
+    for (const m of data.notModelled) lines.push(`- ${m.rule} (${m.docs.map(docRef).join('; ')}): ${m.why}`);
+    lines.push('');
+  }
+  const text = lines.join('\n');
+  const options = (await prettier.resolveConfig(PARITY_FILE)) ?? {};
+  return prettier.format(text, { ...options, filepath: PARITY_FILE });
+}
+
+async function main() {
+  // `--rules=FILE` checks another rules file (the parity test uses it to prove the check bites).
+  const rulesArg = process.argv.find((a) => a.startsWith('--rules='));
+  const data = loadRules(rulesArg ? rulesArg.slice('--rules='.length) : RULES_FILE);
+  const found = problems(data);
+  const text = await render(data);
+  if (process.argv.includes('--check')) {
+    let current = '';
+    try {
+      current = readFileSync(PARITY_FILE, 'utf8');
+    } catch {
+      // A missing file is stale like any other.
+    }
+    if (current !== text)
+      found.push('PARITY.md is not what parity/rules.json generates: run `npm run parity`');
+  } else if (found.length === 0) {
+    writeFileSync(PARITY_FILE, text);
+  }
+  for (const p of found) console.error(p);
+  process.exitCode = found.length === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
