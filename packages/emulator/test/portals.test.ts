@@ -109,7 +109,7 @@ describe('addressed by port: a listener per portal', () => {
     const own = await send(`${b.url}/rest/profile`, { body: { auth: b.tokens.accessToken } });
     expect(own.status).toBe(200);
     const foreign = await send(`${b.url}/rest/profile`, { body: { auth: a.tokens.accessToken } });
-    expect(foreign.body.error).toBe('invalid_token');
+    expect(foreign.body.error).toBe('NO_AUTH_FOUND');
     const refreshed = await send(`${a.url}/oauth/token/`, {
       body: {
         grant_type: 'refresh_token',
@@ -163,7 +163,7 @@ describe('addressed by port: a listener per portal', () => {
     expect(b.portal.store.size).toBe(0);
     const unknown = await send(`${a.url}/_emulator/api/notifications?portal=nope`);
     expect(unknown.status).toBe(404);
-    expect(String(unknown.body.error)).toContain('"a", "b"');
+    expect(String(unknown.body.error_description)).toContain('"a", "b"');
     const list = await send(`${b.url}/_emulator/api/portals`);
     expect(list.body.portals).toMatchObject([
       { name: 'a', url: a.url, current: false },
