@@ -258,6 +258,12 @@ export class NotificationQueue {
     return total;
   }
 
+  /** Every portal that has had notifications queued, sorted. */
+  async knownPortals(): Promise<string[]> {
+    this.#open();
+    return (await this.#redis.smembers(this.#keys.known)).sort();
+  }
+
   /** One notification's state, id or error; undefined for a key never queued (or past its TTL). */
   async result(portalId: string, key: string): Promise<NotificationResult | undefined> {
     this.#open();
