@@ -40,10 +40,14 @@ describe('b24notify queue', () => {
       'acme',
       Array.from({ length: 120 }, (_, i) => ({ key: `cli-${i}`, userId: 1, message: `from the cli ${i}` })),
     );
-    const child = spawn(process.execPath, [BIN, 'queue', 'worker', '--redis', redis.url, '--concurrency', '2'], {
-      env: { PATH: process.env.PATH ?? '', ...box.env, B24NOTIFY_QUEUE_KEY: key },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'queue', 'worker', '--redis', redis.url, '--concurrency', '2'],
+      {
+        env: { PATH: process.env.PATH ?? '', ...box.env, B24NOTIFY_QUEUE_KEY: key },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let stdout = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
@@ -63,7 +67,9 @@ describe('b24notify queue', () => {
     const all = await run(['queue', 'status', '--redis', redis.url, '--json'], { env: box.env });
     expect(all.code, all.stderr).toBe(0);
     expect(json(all)).toMatchObject({ portals: { acme: { sent: 120, pending: 0 } }, total: { sent: 120 } });
-    const one = await run(['queue', 'status', '--redis', redis.url, '--portal', 'acme', '--json'], { env: box.env });
+    const one = await run(['queue', 'status', '--redis', redis.url, '--portal', 'acme', '--json'], {
+      env: box.env,
+    });
     expect(json(one)).toMatchObject({ pending: 0, sending: 0, sent: 120, failed: 0, refused: 0, parked: 0 });
   });
 
@@ -76,7 +82,9 @@ describe('b24notify queue', () => {
     expect(noKey.stderr).toContain('B24NOTIFY_QUEUE_KEY');
     const badAction = await run(['queue', 'drain', '--redis', redis.url], { env: box.env });
     expect(badAction.stderr).toContain('expected worker, status');
-    const badPortal = await run(['queue', 'status', '--redis', redis.url, '--portal', 'no way!'], { env: box.env });
+    const badPortal = await run(['queue', 'status', '--redis', redis.url, '--portal', 'no way!'], {
+      env: box.env,
+    });
     expect(badPortal.code).not.toBe(0);
     expect(badPortal.stderr).toContain('portalId');
   });

@@ -79,7 +79,10 @@ function backoffMs(attempts: number): number {
   return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
 }
 
-function errorOf(err: unknown, delivery?: 'not-delivered' | 'unknown'): NonNullable<NotificationResult['error']> {
+function errorOf(
+  err: unknown,
+  delivery?: 'not-delivered' | 'unknown',
+): NonNullable<NotificationResult['error']> {
   const d = delivery ?? (isB24Error(err) ? err.delivery : 'unknown');
   if (isB24ApiError(err)) return { code: err.code, message: err.description || err.message, delivery: d };
   if (isB24Error(err)) return { code: err.name, message: err.message, delivery: d };
@@ -160,13 +163,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   const settle = async (list: readonly Settled[]): Promise<void> => {
     const args: (string | number)[] = [ctx.keys.prefix, portalId, token, ctx.ttl, now()];
     for (const s of list) {
-      args.push(
-        s.key,
-        s.outcome,
-        s.notificationId ?? '',
-        s.due ?? 0,
-        s.error ? JSON.stringify(s.error) : '',
-      );
+      args.push(s.key, s.outcome, s.notificationId ?? '', s.due ?? 0, s.error ? JSON.stringify(s.error) : '');
     }
     await run(ctx.redis, 'b24qSettle', args);
   };
@@ -181,7 +178,19 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
       method,
       ms,
     ]);
-    await ctx.redis.xadd(ctx.keys.events, 'MAXLEN', '~', 10000, '*', 'type', 'refused', 'portal', portalId, 'code', code);
+    await ctx.redis.xadd(
+      ctx.keys.events,
+      'MAXLEN',
+      '~',
+      10000,
+      '*',
+      'type',
+      'refused',
+      'portal',
+      portalId,
+      'code',
+      code,
+    );
   };
   const clockNow = (): number => ctx.clock?.now() ?? Date.now();
   const back = (t: Taken, err?: unknown): Settled => ({
@@ -193,7 +202,12 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   const again = (t: Taken, err: unknown, delivery: 'not-delivered' | 'unknown'): Settled =>
     t.attempts >= ctx.maxAttempts
       ? { key: t.key, outcome: 'failed', error: errorOf(err, delivery) }
-      : { key: t.key, outcome: 'retry', due: clockNow() + backoffMs(t.attempts), error: errorOf(err, delivery) };
+      : {
+          key: t.key,
+          outcome: 'retry',
+          due: clockNow() + backoffMs(t.attempts),
+          error: errorOf(err, delivery),
+        };
 
   let client: Client;
   let oauthUsed: string | undefined;
@@ -278,11 +292,18 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
         await penalty(err.code, '', 0);
         after = Math.ceil(1000 / bucket.drainPerSecond);
       } else {
-        after = err.code === 'OVERLOAD_LIMIT' ? OVERLOAD_WAIT_MS : Math.max(1000, (err.retryAt ?? 0) - clockNow());
+        after =
+          err.code === 'OVERLOAD_LIMIT' ? OVERLOAD_WAIT_MS : Math.max(1000, (err.retryAt ?? 0) - clockNow());
         await penalty(err.code, err.code === 'OPERATION_TIME_LIMIT' ? 'batch' : '', after);
       }
     } else if (isB24ValidationError(err)) {
-      settled.push(...taken.map((t) => ({ key: t.key, outcome: 'failed' as const, error: errorOf(err, 'not-delivered') })));
+      settled.push(
+        ...taken.map((t) => ({
+          key: t.key,
+          outcome: 'failed' as const,
+          error: errorOf(err, 'not-delivered'),
+        })),
+      );
     } else if (isB24ApiError(err) && !err.retryable) {
       // The portal refused the whole request for good (deleted, blocked, free plan).
       settled.push(...taken.map((t) => ({ key: t.key, outcome: 'failed' as const, error: errorOf(err) })));
@@ -326,7 +347,8 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     }
     if (isB24RateLimitError(err)) {
       settled.push(back(t, err));
-      const wait = err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : Math.ceil(1000 / bucket.drainPerSecond);
+      const wait =
+        err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : Math.ceil(1000 / bucket.drainPerSecond);
       blocked.set(`${err.code}|${err.code === 'OPERATION_TIME_LIMIT' ? t.item.m : ''}`, wait);
       return;
     }
@@ -355,7 +377,10 @@ async function learn(
   result: BatchResult,
   now: number,
 ): Promise<void> {
-  const byMethod = new Map<string, { calls: number; charged: number; actual: number; known: boolean; operating: number }>();
+  const byMethod = new Map<
+    string,
+    { calls: number; charged: number; actual: number; known: boolean; operating: number }
+  >();
   taken.forEach((t, i) => {
     const time = result.time[`q${i}`];
     let m = byMethod.get(t.item.m);

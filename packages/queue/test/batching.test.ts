@@ -2,7 +2,18 @@
 import type { RunningEmulator } from '@b24notify/emulator';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { startRedis, type RunningRedis } from './support/redis.js';
-import { batchSizes, Closer, emulator, newKey, notifications, queueOn, requests, tagCounts, until, workerOn } from './support/queue.js';
+import {
+  batchSizes,
+  Closer,
+  emulator,
+  newKey,
+  notifications,
+  queueOn,
+  requests,
+  tagCounts,
+  until,
+  workerOn,
+} from './support/queue.js';
 
 let redis: RunningRedis;
 let emu: RunningEmulator;
@@ -34,5 +45,11 @@ test('500 notifications added one by one leave in 10 batches of exactly 50', asy
   expect((await requests(emu)).filter((r) => r.status !== 200)).toEqual([]);
   const counts = tagCounts(emu);
   for (let i = 0; i < 500; i++) expect(counts.get(`one-${i}`)).toBe(1);
-  expect(await queue.stats('acme')).toMatchObject({ pending: 0, sending: 0, sent: 500, refused: 0, batches: 10 });
+  expect(await queue.stats('acme')).toMatchObject({
+    pending: 0,
+    sending: 0,
+    sent: 500,
+    refused: 0,
+    batches: 10,
+  });
 });

@@ -5,7 +5,17 @@
 import type { RunningEmulator } from '@b24notify/emulator';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { startRedis, type RunningRedis } from './support/redis.js';
-import { batchSizes, Closer, emulator, newKey, notifications, queueOn, tagCounts, until, workerOn } from './support/queue.js';
+import {
+  batchSizes,
+  Closer,
+  emulator,
+  newKey,
+  notifications,
+  queueOn,
+  tagCounts,
+  until,
+  workerOn,
+} from './support/queue.js';
 
 let redis: RunningRedis;
 let emu: RunningEmulator;

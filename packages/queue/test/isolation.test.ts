@@ -5,7 +5,16 @@
 import type { RunningEmulator } from '@b24notify/emulator';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { startRedis, type RunningRedis } from './support/redis.js';
-import { Closer, emulator, newKey, notifications, queueOn, requests, until, workerOn } from './support/queue.js';
+import {
+  Closer,
+  emulator,
+  newKey,
+  notifications,
+  queueOn,
+  requests,
+  until,
+  workerOn,
+} from './support/queue.js';
 
 let redis: RunningRedis;
 let slow: RunningEmulator;
@@ -16,7 +25,9 @@ const closer = new Closer();
 beforeAll(async () => {
   redis = await startRedis();
   // A bucket of 3 draining 1 a second: 1,000 notifications take about 18 s at the most.
-  slow = await emulator({ portal: { limits: { intensity: { capacity: 3, drainPerSecond: 1 }, operating: false } } });
+  slow = await emulator({
+    portal: { limits: { intensity: { capacity: 3, drainPerSecond: 1 }, operating: false } },
+  });
   fast = await emulator();
 });
 afterEach(() => closer.closeAll());

@@ -13,7 +13,17 @@ import { TokenKeeper } from '../src/oauth.js';
 import { Registry } from '../src/portals.js';
 import { defineScripts } from '../src/scripts.js';
 import { startRedis, type RunningRedis } from './support/redis.js';
-import { Closer, emulator, newKey, notifications, queueOn, requests, tagCounts, until, workerOn } from './support/queue.js';
+import {
+  Closer,
+  emulator,
+  newKey,
+  notifications,
+  queueOn,
+  requests,
+  tagCounts,
+  until,
+  workerOn,
+} from './support/queue.js';
 
 let redis: RunningRedis;
 let emu: RunningEmulator;

@@ -66,7 +66,10 @@ test('failed ones say why and whether they may have arrived; requeueFailed sends
   expect(refused[0]).toEqual({ portalId: 'acme', code: 'QUERY_LIMIT_EXCEEDED' });
 
   expect(await queue.requeueFailed('acme')).toBe(2);
-  await until(async () => (await queue.stats('acme')).failed === 1, 'the flaky one sent, the other failed again');
+  await until(
+    async () => (await queue.stats('acme')).failed === 1,
+    'the flaky one sent, the other failed again',
+  );
   expect(await queue.result('acme', 'flaky')).toMatchObject({ state: 'sent', attempts: 1 });
   expect(await queue.result('acme', 'nobody')).toMatchObject({
     state: 'failed',

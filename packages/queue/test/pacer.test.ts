@@ -133,12 +133,36 @@ describe('pacer', () => {
     expect(count(await take(a, 'o2', 'acme', T, limits))).toBe(10);
     // The portal said each call took 0.5 s: half the charge comes back, and the next batch is
     // priced at 0.5 s a call.
-    await run(a, 'b24qLearn', ['o2', 'acme', 'wh-test', T, 10_000, 60_000, 'im.notify.personal.add', 10, 10, 5, -1]);
+    await run(a, 'b24qLearn', [
+      'o2',
+      'acme',
+      'wh-test',
+      T,
+      10_000,
+      60_000,
+      'im.notify.personal.add',
+      10,
+      10,
+      5,
+      -1,
+    ]);
     expect(count(await take(b, 'o2', 'acme', T + 1, limits))).toBe(10);
     // Another client of the same webhook spent budget: the portal's sum says more than ours.
     await fill('o3', 'acme', 100);
     expect(count(await take(a, 'o3', 'acme', T, { ...limits, max: 2 }))).toBe(2);
-    await run(a, 'b24qLearn', ['o3', 'acme', 'wh-test', T, 10_000, 60_000, 'im.notify.personal.add', 2, 2, 2, 9]);
+    await run(a, 'b24qLearn', [
+      'o3',
+      'acme',
+      'wh-test',
+      T,
+      10_000,
+      60_000,
+      'im.notify.personal.add',
+      2,
+      2,
+      2,
+      9,
+    ]);
     expect(count(await take(b, 'o3', 'acme', T + 1, limits))).toBe(1);
   });
 
@@ -162,7 +186,16 @@ describe('pacer', () => {
   test('a method the portal refused (429) waits for everyone until its block ends', async () => {
     await fill('o5', 'acme', 10);
     const limits = { capacity: 1000, drain: 100, budget: 100, windowMs: 60_000, cost: 1 };
-    await run(a, 'b24qPenalty', ['o5', 'acme', 'default', 1000, T, 'wh-test', 'im.notify.personal.add', 60_000]);
+    await run(a, 'b24qPenalty', [
+      'o5',
+      'acme',
+      'default',
+      1000,
+      T,
+      'wh-test',
+      'im.notify.personal.add',
+      60_000,
+    ]);
     const answer = await take(b, 'o5', 'acme', T, limits);
     expect(answer[0]).toBe('wait');
     expect(Number(answer[1])).toBeGreaterThan(50_000);

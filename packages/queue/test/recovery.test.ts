@@ -8,7 +8,16 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { Keys } from '../src/keys.js';
 import { defineScripts, run } from '../src/scripts.js';
 import { startRedis, type RunningRedis } from './support/redis.js';
-import { Closer, emulator, newKey, notifications, queueOn, tagCounts, until, workerOn } from './support/queue.js';
+import {
+  Closer,
+  emulator,
+  newKey,
+  notifications,
+  queueOn,
+  tagCounts,
+  until,
+  workerOn,
+} from './support/queue.js';
 
 let redis: RunningRedis;
 let emu: RunningEmulator;
@@ -34,7 +43,23 @@ test('what a dead tick held goes again, once, under the same TAG', async () => {
   const conn = new Redis(redis.url);
   try {
     defineScripts(conn);
-    const taken = await run<string[]>(conn, 'b24qTake', ['rec', 'acme', 'dead-token', 50, 0, 50, 2, 2, 0, 600_000, 1, 'x', 'default', 0.03, 10_000]);
+    const taken = await run<string[]>(conn, 'b24qTake', [
+      'rec',
+      'acme',
+      'dead-token',
+      50,
+      0,
+      50,
+      2,
+      2,
+      0,
+      600_000,
+      1,
+      'x',
+      'default',
+      0.03,
+      10_000,
+    ]);
     expect(taken[0]).toBe('take');
     expect(await queue.bullQueue.remove('tick-acme')).toBe(1);
     // And Redis itself is killed and restarted on its AOF meanwhile.

@@ -33,7 +33,7 @@ async function dumpAll(url: string): Promise<string> {
       else if (type === 'hash') out.push(JSON.stringify(await r.hgetall(k)));
       else if (type === 'list') out.push(JSON.stringify(await r.lrange(k, 0, -1)));
       else if (type === 'set') out.push(JSON.stringify(await r.smembers(k)));
-      else if (type === 'zset') out.push(JSON.stringify(await r.zrange(k, 0, -1)));
+      else if (type === 'zset') out.push(JSON.stringify(await r.zrange(k, '0', '-1')));
       else if (type === 'stream') out.push(JSON.stringify(await r.xrange(k, '-', '+')));
     }
     // The persisted form too: what a dump or a replica would carry.
@@ -102,10 +102,16 @@ describe('registry', () => {
     const queue = queueOn(closer, redis.url, key, { prefix: 'bad' });
     await expect(queue.portals.set('x', { webhookUrl: 'not a url' })).rejects.toThrow(/webhookUrl/);
     await expect(
-      queue.portals.set('x', { webhookUrl: emu.webhookUrl, limits: { bucket: { capacity: 0, drainPerSecond: 1 } } }),
+      queue.portals.set('x', {
+        webhookUrl: emu.webhookUrl,
+        limits: { bucket: { capacity: 0, drainPerSecond: 1 } },
+      }),
     ).rejects.toThrow(/limits\.bucket\.capacity/);
     await expect(
-      queue.portals.set('x', { portal: emu.url, oauth: { clientId: 'a', clientSecret: '', accessToken: 'b', refreshToken: 'c' } }),
+      queue.portals.set('x', {
+        portal: emu.url,
+        oauth: { clientId: 'a', clientSecret: '', accessToken: 'b', refreshToken: 'c' },
+      }),
     ).rejects.toThrow(/oauth\.clientSecret/);
   });
 

@@ -19,7 +19,10 @@ const ACTIONS = ['worker', 'status'] as const;
 function redisUrl(io: Io, given: string | undefined): string {
   const url = given ?? io.env.B24NOTIFY_REDIS_URL;
   if (url === undefined || url === '') {
-    throw new UsageError('--redis URL (or $B24NOTIFY_REDIS_URL): where the queue is, e.g. redis://127.0.0.1:6379', NAME);
+    throw new UsageError(
+      '--redis URL (or $B24NOTIFY_REDIS_URL): where the queue is, e.g. redis://127.0.0.1:6379',
+      NAME,
+    );
   }
   let parsed: URL;
   try {
@@ -43,14 +46,26 @@ function fromQueue(err: unknown): unknown {
   return err;
 }
 
-const COLUMNS: (keyof QueueStats)[] = ['pending', 'delayed', 'sending', 'sent', 'failed', 'refused', 'parked'];
+const COLUMNS: (keyof QueueStats)[] = [
+  'pending',
+  'delayed',
+  'sending',
+  'sent',
+  'failed',
+  'refused',
+  'parked',
+];
 
 /** Stats as a plain table: one line per portal, then the total. */
 function table(rows: [string, QueueStats][]): string {
   const head = ['portal', ...COLUMNS];
   const lines = [head, ...rows.map(([id, s]) => [id, ...COLUMNS.map((c) => String(s[c]))])];
   const widths = head.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
-  return lines.map((l) => l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
+  return lines
+    .map((l) =>
+      l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
+    )
+    .join('\n');
 }
 
 export const command = defineCommand({
@@ -76,8 +91,16 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
   completion: { words: ACTIONS },
   options: {
     redis: { type: 'string', valueName: 'URL', description: 'the Redis URL (or $B24NOTIFY_REDIS_URL)' },
-    prefix: { type: 'string', valueName: 'NAME', description: 'the queue\u2019s key prefix in Redis (default b24q)' },
-    concurrency: { type: 'string', valueName: 'N', description: 'worker: batches under way at once (default 8)' },
+    prefix: {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'the queue\u2019s key prefix in Redis (default b24q)',
+    },
+    concurrency: {
+      type: 'string',
+      valueName: 'N',
+      description: 'worker: batches under way at once (default 8)',
+    },
     portal: { type: 'string', valueName: 'ID', description: 'status: only this portal' },
     ...outputFlags,
     ...helpFlag,
@@ -126,7 +149,9 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
         }
       }
       const concurrency =
-        values.concurrency === undefined ? undefined : intInRange('--concurrency', values.concurrency, 1, 256, NAME);
+        values.concurrency === undefined
+          ? undefined
+          : intInRange('--concurrency', values.concurrency, 1, 256, NAME);
       if (!key) {
         throw new UsageError(
           'set B24NOTIFY_QUEUE_KEY to the key the portal registry was written with (32 bytes, hex or base64)',
