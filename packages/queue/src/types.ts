@@ -279,6 +279,8 @@ export interface WorkerOptions {
   maxStalledCount?: number;
   /** How often this worker re-adds ticks for portals that have work and none. @default 5000 */
   sweepInterval?: number;
+  /** How long results (and so deduplication of keys) are kept after the last change; as for {@link createQueue}. @default 604800 */
+  resultTtlSeconds?: number;
   /** Attempts before a notification that keeps failing for a passing reason is failed. @default 5 */
   maxAttempts?: number;
   /** Milliseconds to wait for each batch's answer. @default 60000 */

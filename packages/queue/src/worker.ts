@@ -73,7 +73,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
     keys,
     resolve,
     keeper,
-    ttl: 7 * 24 * 3600,
+    ttl: whole(options.resultTtlSeconds, 'resultTtlSeconds', 7 * 24 * 3600),
     maxAttempts,
     timeout: options.timeout ?? 60_000,
     cost,
