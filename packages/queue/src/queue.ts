@@ -113,7 +113,7 @@ export class NotificationQueue {
     this.#bull = new BullQueue(TICK_QUEUE, { connection: this.#redis, prefix });
     this.#bull.on('error', () => {});
     const registry = new Registry(this.#redis, this.#keys, key, (id) => this.#wake(id));
-    this.portals = keyError === undefined ? registry : guarded(registry, keyError);
+    this.portals = keyError === undefined ? registry : guarded(keyError);
     this.#events = new EventReader(this.#redis, this.#keys);
   }
 
@@ -350,10 +350,9 @@ export class NotificationQueue {
   }
 }
 
-/** The registry, with every call refused for the reason the key could not be read. */
-function guarded(registry: Registry, error: unknown): PortalRegistry {
+/** A registry whose every call is refused for the reason the key could not be read. */
+function guarded(error: unknown): PortalRegistry {
   const refuse = (): Promise<never> => Promise.reject(error as Error);
-  void registry;
   return { set: refuse, get: refuse, remove: refuse, list: refuse, reauthorize: refuse };
 }
 

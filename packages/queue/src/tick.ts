@@ -271,8 +271,8 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
         oauthCreds = await ctx.keeper.refresh(portalId, config.oauth, oauthUsed);
         result = await makeClient(oauthCreds.accessToken).batch(commands);
         failure = undefined;
-      } catch (again2) {
-        failure = again2;
+      } catch (retryError) {
+        failure = retryError;
       }
     }
   }
