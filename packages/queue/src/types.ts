@@ -271,6 +271,12 @@ export interface WorkerOptions {
    * `resolvePortal`, instead: persist them in your store before returning).
    */
   onTokens?: (portalId: string, tokens: OAuthTokens) => void | Promise<void>;
+  /**
+   * Told of a tick that failed for a reason of the worker's own (Redis unreachable, a stored
+   * portal this worker's key cannot decrypt, a resolver that threw); the portal's tick is tried
+   * again after 5 s. Messages hold no secret.
+   */
+  onError?: (error: Error, portalId: string) => void;
   /** BullMQ's lock on a tick, ms; renewed while the process lives. @default 10000 */
   lockDuration?: number;
   /** How often BullMQ looks for ticks of dead workers, ms. @default 5000 */

@@ -135,3 +135,23 @@ describe('registry', () => {
     await until(async () => (await queue.result('unknown', 'r2'))?.state === 'parked', 'parked');
   });
 });
+
+describe('a worker with the wrong key', () => {
+  test('reports it through onError and parks nothing; a worker with the right key delivers', async () => {
+    const queue = queueOn(closer, redis.url, key, { prefix: 'wrong' });
+    await queue.portals.set('acme', { webhookUrl: emu.webhookUrl, clientId: 'wrong' });
+    await queue.send('acme', { userId: 1, message: 'needs the right key' }, { key: 'w1' });
+    const errors: { message: string; portalId: string }[] = [];
+    const wrong = await workerOn(closer, redis.url, newKey(), {
+      prefix: 'wrong',
+      onError: (err, portalId) => errors.push({ message: err.message, portalId }),
+    });
+    await until(() => errors.length > 0, 'the error reported');
+    expect(errors[0]).toMatchObject({ portalId: 'acme' });
+    expect(errors[0]?.message).toMatch(/cannot be decrypted/);
+    await wrong.close();
+    expect(await queue.portals.list()).toEqual([expect.objectContaining({ id: 'acme', parked: false })]);
+    await workerOn(closer, redis.url, key, { prefix: 'wrong' });
+    await until(async () => (await queue.result('acme', 'w1'))?.state === 'sent', 'sent with the right key');
+  });
+});

@@ -158,7 +158,12 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
           NAME,
         );
       }
-      const worker = await lib.startWorker({ ...common, ...(concurrency ? { concurrency } : {}) });
+      const worker = await lib.startWorker({
+        ...common,
+        ...(concurrency ? { concurrency } : {}),
+        onError: (err, portalId) =>
+          io.err(`queue worker: portal ${portalId}: ${err.message} (trying again in 5 s)\n`),
+      });
       io.err(`queue worker: running (concurrency ${concurrency ?? 8}); SIGTERM or Ctrl+C stops it\n`);
       await new Promise<void>((resolve) => {
         const unlisten = io.onStop(() => {
