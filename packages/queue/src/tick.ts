@@ -22,7 +22,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { TokenKeeper } from './oauth.js';
-import { isOAuth } from './portals.js';
+import { hostOf, isOAuth } from './portals.js';
 import type { StoredItem } from './queue.js';
 import { run } from './scripts.js';
 import type { NotificationResult, PortalConfig } from './types.js';
@@ -117,6 +117,8 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   const operating = config.limits?.operating ?? DEFAULT_OPERATING;
   const egress = config.limits?.egress ?? 'default';
   const cred = credentialOf(config);
+  // The portal's limits belong to the Bitrix24 portal (its host), whatever ids reach it.
+  const scope = hostOf(config);
   const now = (): number => ctx.clock?.now() ?? 0;
   // Kept in hand below the capacity: the check runs before the request travels, and requests
   // checked a slot apart can arrive closer together than that (QUEUE-NOTES: 444–488 ms apart
@@ -139,6 +141,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     egress,
     ctx.cost,
     SLICE_MS,
+    scope,
   ]);
   const [kind, ...rest] = answer;
   if (kind === 'idle') {
@@ -177,6 +180,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
       cred,
       method,
       ms,
+      scope,
     ]);
     await ctx.redis.xadd(
       ctx.keys.events,
@@ -363,14 +367,14 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     await penalty(code, method, ms);
     after = Math.max(after, ms);
   }
-  await learn(ctx, portalId, cred, operating.windowSeconds * 1000, taken, answered, now());
+  await learn(ctx, scope, cred, operating.windowSeconds * 1000, taken, answered, now());
   return after > 0 ? { next: 'after', ms: after } : { next: 'now' };
 }
 
 /** Correct the ledgers and the learnt cost per call from the answer's time blocks. */
 async function learn(
   ctx: TickContext,
-  portalId: string,
+  scope: string,
   cred: string,
   windowMs: number,
   taken: readonly Taken[],
@@ -392,7 +396,7 @@ async function learn(
     } else m.known = false;
     if (time && typeof time.operating === 'number') m.operating = Math.max(m.operating, time.operating);
   });
-  const args: (string | number)[] = [ctx.keys.prefix, portalId, cred, now, SLICE_MS, windowMs];
+  const args: (string | number)[] = [ctx.keys.prefix, scope, cred, now, SLICE_MS, windowMs];
   for (const [method, m] of byMethod) {
     // Charges were made only with the budget on; a learnt cost needs every call's time.
     const known = m.known && m.calls > 0 && m.charged > 0;

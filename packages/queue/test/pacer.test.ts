@@ -59,7 +59,14 @@ interface Limits {
 }
 
 /** One tick's turn at time `now`, through connection `conn`: what the pacer answered. */
-async function take(conn: Redis, p: string, portal: string, now: number, l: Limits): Promise<string[]> {
+async function take(
+  conn: Redis,
+  p: string,
+  portal: string,
+  now: number,
+  l: Limits,
+  scope = '',
+): Promise<string[]> {
   return run<string[]>(conn, 'b24qTake', [
     p,
     portal,
@@ -76,6 +83,7 @@ async function take(conn: Redis, p: string, portal: string, now: number, l: Limi
     'default',
     l.cost ?? 0.03,
     10_000,
+    scope,
   ]);
 }
 
@@ -111,6 +119,16 @@ describe('pacer', () => {
     expect((await take(a, 'b3', 'full', T, limits))[0]).toBe('take');
     expect((await take(a, 'b3', 'full', T, limits))[0]).toBe('wait');
     expect((await take(b, 'b3', 'free', T, limits))[0]).toBe('take');
+  });
+
+  test('two portal ids that reach one Bitrix24 portal (one host) share its bucket', async () => {
+    await fill('b4', 'hook', 5);
+    await fill('b4', 'app', 5);
+    const limits = { capacity: 2, drain: 1 };
+    expect((await take(a, 'b4', 'hook', T, limits, 'acme.bitrix24.com'))[0]).toBe('take');
+    expect((await take(b, 'b4', 'app', T, limits, 'acme.bitrix24.com'))[0]).toBe('take');
+    expect((await take(a, 'b4', 'app', T, limits, 'acme.bitrix24.com'))[0]).toBe('wait');
+    expect((await take(a, 'b4', 'app', T, limits, 'other.bitrix24.com'))[0]).toBe('take');
   });
 
   test('the operating ledger: a batch takes only what the budget has room for, shared by both clients', async () => {
