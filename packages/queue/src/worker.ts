@@ -8,7 +8,7 @@ import { parseKey } from './crypto.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { TokenKeeper } from './oauth.js';
 import { checkConfig, Registry } from './portals.js';
-import { checkPrefix, connect } from './redis.js';
+import { checkPrefix, connect, disconnect } from './redis.js';
 import { run } from './scripts.js';
 import { tick, type TickContext } from './tick.js';
 import { addTick, addTicks, type TickData } from './ticks.js';
@@ -184,7 +184,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         await worker.close();
         await sweeping;
         await bull.close();
-        await redis.quit().catch(() => redis.disconnect());
+        await disconnect(redis);
       })();
       return closed;
     },
