@@ -116,6 +116,9 @@ for i, k in ipairs(keys) do
       end
     end
     local allow = math.floor((budget * threshold - sum) / math.max(cost, 1e-6) + 1e-9)
+    -- A call dearer than the whole budget still goes alone into an empty window (the portal lets
+    -- the call that crosses complete), rather than wait for a window that never has room.
+    if allow < 1 and sum <= 0 then allow = 1 end
     if blocked > 0 then
       allow = 0
       wait = math.max(wait, blocked)
