@@ -77,13 +77,14 @@ const EPSILON = 1e-9;
 const DEFAULT_WINDOW_MINUTES = 10;
 
 /**
- * How finely the ledger groups this client's charges. The portal drops a charge at most ten
- * minutes after it counted it (its bucket's first call may be earlier, never later), and it
- * counted it before the answer reached us: so a group dropped a window (ten minutes) after its *last*
- * answer is never dropped before the portal drops it. Groups finer than the portal's minute
- * keep that bound from holding charges up to a minute longer than the portal does.
+ * How finely the ledger groups this client's charges, as a fraction of the window. The portal
+ * drops a charge at most a window after it counted it (its bucket's first call may be earlier,
+ * never later), and it counted it before the answer reached us: so a group dropped a window
+ * after its *last* answer is never dropped before the portal drops it. Groups of a sixtieth of
+ * the window (10 s of ten minutes, 1 s of one) hold a charge at most that much longer than the
+ * portal does: with a fixed 10 s, a one-minute window would lose a sixth of its capacity.
  */
-const LEDGER_SLICE_MS = 10_000;
+const LEDGER_SLICES_PER_WINDOW = 60;
 
 /** A request let through and not yet ended: it counts in full, as the portal may not have seen it yet. */
 interface Slot {
@@ -171,6 +172,7 @@ export class Pacer {
   readonly #budget: number;
   readonly #threshold: number;
   readonly #windowMs: number;
+  readonly #sliceMs: number;
   /** The bucket's level from ended requests, as of `#updated`. */
   #level = 0;
   #updated = 0;
@@ -200,6 +202,7 @@ export class Pacer {
       );
     }
     this.#windowMs = windowMinutes * 60_000;
+    this.#sliceMs = this.#windowMs / LEDGER_SLICES_PER_WINDOW;
   }
 
   /**
@@ -440,7 +443,7 @@ export class Pacer {
     if (!(seconds > 0)) return;
     this.#spentByLedger(watch, now);
     const last = watch.ledger.at(-1);
-    if (last && now >= last.first && now - last.first < LEDGER_SLICE_MS) {
+    if (last && now >= last.first && now - last.first < this.#sliceMs) {
       last.seconds += seconds;
       last.last = Math.max(last.last, now);
     } else {

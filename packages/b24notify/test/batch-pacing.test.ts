@@ -301,6 +301,18 @@ describe('Pacer.acquireBatch', () => {
     expect(clock.at).toBe(1_000_000 + 60_000 + 1_000);
   });
 
+  test('charges a few seconds apart leave a one-minute window one by one, not as one group', async () => {
+    const clock = manualClock();
+    const pacer = new Pacer({ ...options, operatingWindowMinutes: 1 }, clock);
+    (await pacer.acquireBatch(new Map([['a', 20]]))).observe(ran('a', 20, 2));
+    clock.at += 2_000;
+    (await pacer.acquireBatch(new Map([['a', 20]]))).observe(ran('a', 20, 2));
+    // 80 s of 100 spent; 40 more need the first charge gone, a window and the margin after it,
+    // not after the second (a ledger grouping 10 s would hold both until 63 s).
+    await pacer.acquireBatch(new Map([['a', 20]]));
+    expect(clock.at).toBe(1_000_000 + 61_000);
+  });
+
   test('an operating window that is not a positive number of minutes is refused, naming the option', () => {
     for (const bad of [0, -1, Number.NaN, Infinity]) {
       expect(() => new Pacer({ ...options, operatingWindowMinutes: bad }, manualClock())).toThrow(
