@@ -37,6 +37,7 @@ const BENCHMARKS = [
   'library-startup.mjs',
   'cli-startup.mjs',
   'outbox-delivery.mjs',
+  'outbox-operating.mjs',
 ];
 
 /** No single benchmark may run longer than this, so the whole run is bounded too. */
