@@ -1,4 +1,4 @@
-import type { NotificationKind, OAuthTokens, SendParams } from 'b24notify';
+import type { Clock, NotificationKind, OAuthTokens, SendParams } from 'b24notify';
 import type { RedisOptions } from 'ioredis';
 
 /** Where Redis is: a URL (`redis://host:6379/0`, `rediss://` for TLS) or ioredis options. */
@@ -251,6 +251,16 @@ export interface WorkerOptions {
   allowHttp?: boolean;
   /** The fetch the library uses (a proxy); for tests too. */
   fetch?: typeof fetch;
+  /**
+   * Time for the shared pacer and its waits, instead of Redis's own `TIME`. For tests against
+   * an emulator whose clock moves (its `clientClock`); every worker of a portal must share it.
+   */
+  clock?: Clock;
+  /**
+   * Fraction of a method's operating budget the pacer lets the workers use, counting the batch it
+   * is about to send, so the portal never blocks the method. @default 0.95
+   */
+  operatingThreshold?: number;
 }
 
 /** A running worker. */
