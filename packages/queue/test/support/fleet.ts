@@ -58,6 +58,8 @@ export interface PortalCounts {
   created: number;
   /** Token refreshes granted, and refused with invalid_grant. */
   refreshes: number;
+  /** When each refresh was granted, ms on the portal's clock, in order. */
+  refreshedAt: number[];
   invalidGrant: number;
   /** Requests answered with a fault the emulator injected. */
   faults: number;
@@ -101,6 +103,7 @@ function freshCounts(): PortalCounts {
     commands: 0,
     created: 0,
     refreshes: 0,
+    refreshedAt: [],
     invalidGrant: 0,
     faults: 0,
   };
@@ -112,7 +115,10 @@ function count(c: PortalCounts, e: RequestLogEntry): void {
   if (e.fault) c.faults += 1;
   c.created += e.notificationIds?.length ?? 0;
   if (e.method === 'oauth.token') {
-    if (e.status === 200) c.refreshes += 1;
+    if (e.status === 200) {
+      c.refreshes += 1;
+      c.refreshedAt.push(e.at);
+    }
     if (e.error === 'invalid_grant') c.invalidGrant += 1;
   }
   if (e.method === 'batch') {
