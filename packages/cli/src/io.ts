@@ -56,6 +56,7 @@ export const SECRET_ENV = [
   'B24_CLIENT_SECRET',
   'B24_ACCESS_TOKEN',
   'B24_REFRESH_TOKEN',
+  'B24NOTIFY_QUEUE_KEY',
 ] as const;
 
 /**

@@ -39,6 +39,10 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'queue notifications in a file and deliver them in batches, resumably',
     load: () => import('./commands/outbox.js'),
   },
+  queue: {
+    summary: 'run a queue worker, or show the queue, for many portals on Redis',
+    load: () => import('./commands/queue.js'),
+  },
   config: {
     summary: 'save, show or locate the credentials file',
     load: () => import('./commands/config.js'),

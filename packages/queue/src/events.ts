@@ -37,7 +37,8 @@ export class EventReader {
   #emit(entry: Record<string, string>): void {
     const type = entry.type as keyof QueueEventMap;
     let payload: QueueEventMap[keyof QueueEventMap];
-    if (type === 'sent') payload = { portalId: entry.portal ?? '', key: entry.key ?? '', notificationId: Number(entry.id) };
+    if (type === 'sent')
+      payload = { portalId: entry.portal ?? '', key: entry.key ?? '', notificationId: Number(entry.id) };
     else if (type === 'failed') {
       payload = {
         portalId: entry.portal ?? '',
@@ -65,8 +66,7 @@ export class EventReader {
       let answer: [string, [string, string[]][]][] | null;
       try {
         answer = (await conn.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', this.keys.events, last)) as
-          | [string, [string, string[]][]][]
-          | null;
+          [string, [string, string[]][]][] | null;
       } catch {
         if (this.#closed) return;
         continue;

@@ -10,7 +10,8 @@
  *   key → the token of the tick that took it; `:delayed` zset key → due (ms); `:failed` set;
  *   `:stats` hash of counters (sent, refused, batches);
  * - `P:r:ID:KEY` one notification's result (JSON), with a TTL: it is also the deduplication record;
- * - `P:pace:*` the shared pacer's buckets, ledgers and learnt costs; `P:lock:*` refresh locks;
+ * - `P:pace:*` the shared pacer's buckets, ledgers and learnt costs, by the portal's host (two ids
+ *   that reach one Bitrix24 portal share its limits); `P:lock:*` refresh locks;
  * - `P:events` a capped stream of sent / failed / parked / refused events;
  * - `P:notify:*` BullMQ's own keys for the queue of ticks.
  */

@@ -4,13 +4,7 @@
  * stored only over the one it was refreshed from, before any worker is told to use it.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  B24AuthError,
-  B24NetworkError,
-  DEFAULT_TOKEN_URL,
-  nodeFetch,
-  type OAuthTokens,
-} from 'b24notify';
+import { B24AuthError, B24NetworkError, DEFAULT_TOKEN_URL, nodeFetch, type OAuthTokens } from 'b24notify';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { Registry } from './portals.js';
@@ -100,10 +94,13 @@ export class TokenKeeper {
       // Another worker refreshes: wait for its pair (the generation moves) or its lock to go.
       while ((await this.registry.generation(portalId)) === gen && (await this.redis.exists(lock)) === 1) {
         if (Date.now() > deadline) {
-          throw new B24NetworkError('Another worker has been refreshing this portal\u2019s token for too long', {
-            method: 'oauth/token',
-            delivery: 'not-delivered',
-          });
+          throw new B24NetworkError(
+            'Another worker has been refreshing this portal\u2019s token for too long',
+            {
+              method: 'oauth/token',
+              delivery: 'not-delivered',
+            },
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }

@@ -43,7 +43,10 @@ function checkLimits(limits: unknown): PortalLimits | undefined {
   }
   if (l.egress !== undefined) {
     if (typeof l.egress !== 'string' || !/^[A-Za-z0-9._-]{1,50}$/.test(l.egress)) {
-      throw new B24ValidationError('limits.egress', 'expected a short name: letters, digits, ".", "_" or "-"');
+      throw new B24ValidationError(
+        'limits.egress',
+        'expected a short name: letters, digits, ".", "_" or "-"',
+      );
     }
     out.egress = l.egress;
   }
@@ -112,7 +115,8 @@ export function checkConfig(config: unknown): PortalConfig {
 /** The host a config reaches (no secret: a webhook URL's path is dropped). */
 export function hostOf(config: PortalConfig): string {
   try {
-    if (isOAuth(config)) return new URL(/^https?:\/\//.test(config.portal) ? config.portal : `https://${config.portal}`).host;
+    if (isOAuth(config))
+      return new URL(/^https?:\/\//.test(config.portal) ? config.portal : `https://${config.portal}`).host;
     return new URL(config.webhookUrl).host;
   } catch {
     return '?';
@@ -138,7 +142,10 @@ export class Registry implements PortalRegistry {
 
   #key(): Buffer {
     if (!this.key) {
-      throw new QueueError('KEY', 'the portal registry needs the encryption key: set B24NOTIFY_QUEUE_KEY or pass secretKey');
+      throw new QueueError(
+        'KEY',
+        'the portal registry needs the encryption key: set B24NOTIFY_QUEUE_KEY or pass secretKey',
+      );
     }
     return this.key;
   }
@@ -208,7 +215,12 @@ export class Registry implements PortalRegistry {
       .sort()
       .map((id) => {
         const config = open(this.#key(), id, all[id] ?? '') as PortalConfig;
-        return { id, host: hostOf(config), auth: isOAuth(config) ? 'oauth' : 'webhook', parked: id in parked };
+        return {
+          id,
+          host: hostOf(config),
+          auth: isOAuth(config) ? 'oauth' : 'webhook',
+          parked: id in parked,
+        };
       });
   }
 
@@ -222,7 +234,10 @@ export class Registry implements PortalRegistry {
       throw new QueueError('PORTAL', `portal "${id}" is not registered: register it with portals.set first`);
     }
     if (!isOAuth(current)) {
-      throw new B24ValidationError('portalId', `portal "${id}" uses a webhook: set it again with portals.set instead`);
+      throw new B24ValidationError(
+        'portalId',
+        `portal "${id}" uses a webhook: set it again with portals.set instead`,
+      );
     }
     for (const field of ['accessToken', 'refreshToken'] as const) {
       if (typeof tokens?.[field] !== 'string' || tokens[field] === '') {

@@ -40,7 +40,12 @@ export interface StoredItem {
  * A notification checked exactly as the library checks a send, with its TAG from the key: a bad
  * one throws a `B24ValidationError` naming `field` before anything is queued.
  */
-export function toItem(n: QueueNotification, key: string, field: string, attachMaxLength: number): StoredItem {
+export function toItem(
+  n: QueueNotification,
+  key: string,
+  field: string,
+  attachMaxLength: number,
+): StoredItem {
   if (n === null || typeof n !== 'object') {
     throw new B24ValidationError(field, 'expected { userId, message, ... }');
   }
@@ -50,7 +55,11 @@ export function toItem(n: QueueNotification, key: string, field: string, attachM
     return { m: method, p: params.TAG === undefined ? { ...params, TAG: tagForKey(key) } : params };
   } catch (err) {
     if (!(err instanceof B24ValidationError)) throw err;
-    throw new B24ValidationError(`${field}.${err.field}`, err.message.slice(err.field.length + 2), err.method);
+    throw new B24ValidationError(
+      `${field}.${err.field}`,
+      err.message.slice(err.field.length + 2),
+      err.method,
+    );
   }
 }
 
@@ -104,12 +113,13 @@ export class NotificationQueue {
     this.#bull = new BullQueue(TICK_QUEUE, { connection: this.#redis, prefix });
     this.#bull.on('error', () => {});
     const registry = new Registry(this.#redis, this.#keys, key, (id) => this.#wake(id));
-    this.portals = keyError === undefined ? registry : guarded(registry, keyError);
+    this.portals = keyError === undefined ? registry : guarded(keyError);
     this.#events = new EventReader(this.#redis, this.#keys);
   }
 
   #open(): void {
-    if (this.#closed) throw new QueueError('CLOSED', 'the queue is closed: create another with createQueue()');
+    if (this.#closed)
+      throw new QueueError('CLOSED', 'the queue is closed: create another with createQueue()');
   }
 
   async #wake(portalId: string): Promise<void> {
@@ -136,7 +146,11 @@ export class NotificationQueue {
    * nothing queued); resolves once Redis holds it. A key already queued or delivered (within the
    * result TTL) is a `duplicate`: nothing is added.
    */
-  async send(portalId: string, notification: QueueNotification, options: SendOptions = {}): Promise<SendResult> {
+  async send(
+    portalId: string,
+    notification: QueueNotification,
+    options: SendOptions = {},
+  ): Promise<SendResult> {
     this.#open();
     const id = checkPortalId(portalId);
     const key = checkKey(options?.key);
@@ -163,8 +177,15 @@ export class NotificationQueue {
   ): Promise<SendManyResult> {
     this.#open();
     const id = checkPortalId(portalId);
-    if (items === null || typeof items !== 'object' || !(Symbol.iterator in items || Symbol.asyncIterator in items)) {
-      throw new B24ValidationError('items', 'expected an array, an iterable or an async iterable of notifications');
+    if (
+      items === null ||
+      typeof items !== 'object' ||
+      !(Symbol.iterator in items || Symbol.asyncIterator in items)
+    ) {
+      throw new B24ValidationError(
+        'items',
+        'expected an array, an iterable or an async iterable of notifications',
+      );
     }
     const result: SendManyResult = { added: 0, duplicates: 0 };
     let index = 0;
@@ -230,8 +251,18 @@ export class NotificationQueue {
   /** How many notifications of one portal (or of every portal used so far) are in each state. */
   async stats(portalId?: string): Promise<QueueStats> {
     this.#open();
-    const ids = portalId === undefined ? await this.#redis.smembers(this.#keys.known) : [checkPortalId(portalId)];
-    const total: QueueStats = { pending: 0, delayed: 0, sending: 0, sent: 0, failed: 0, refused: 0, parked: 0, batches: 0 };
+    const ids =
+      portalId === undefined ? await this.#redis.smembers(this.#keys.known) : [checkPortalId(portalId)];
+    const total: QueueStats = {
+      pending: 0,
+      delayed: 0,
+      sending: 0,
+      sent: 0,
+      failed: 0,
+      refused: 0,
+      parked: 0,
+      batches: 0,
+    };
     for (const id of ids) {
       const k = (part: Parameters<Keys['portal']>[1]): string => this.#keys.portal(id, part);
       const answers = (await this.#redis
@@ -256,6 +287,12 @@ export class NotificationQueue {
       total.batches += batches ?? 0;
     }
     return total;
+  }
+
+  /** Every portal that has had notifications queued, sorted. */
+  async knownPortals(): Promise<string[]> {
+    this.#open();
+    return (await this.#redis.smembers(this.#keys.known)).sort();
   }
 
   /** One notification's state, id or error; undefined for a key never queued (or past its TTL). */
@@ -313,10 +350,9 @@ export class NotificationQueue {
   }
 }
 
-/** The registry, with every call refused for the reason the key could not be read. */
-function guarded(registry: Registry, error: unknown): PortalRegistry {
+/** A registry whose every call is refused for the reason the key could not be read. */
+function guarded(error: unknown): PortalRegistry {
   const refuse = (): Promise<never> => Promise.reject(error as Error);
-  void registry;
   return { set: refuse, get: refuse, remove: refuse, list: refuse, reauthorize: refuse };
 }
 

@@ -12,13 +12,19 @@ export function connect(connection: RedisConnection, name: string): Redis {
   let redis: Redis;
   if (typeof connection === 'string') {
     if (!/^rediss?:\/\//.test(connection)) {
-      throw new B24ValidationError('connection', 'expected a Redis URL like redis://127.0.0.1:6379, or ioredis options');
+      throw new B24ValidationError(
+        'connection',
+        'expected a Redis URL like redis://127.0.0.1:6379, or ioredis options',
+      );
     }
     redis = new Redis(connection, { maxRetriesPerRequest: null, connectionName: name });
   } else if (connection !== null && typeof connection === 'object') {
     redis = new Redis({ ...connection, maxRetriesPerRequest: null, connectionName: name });
   } else {
-    throw new B24ValidationError('connection', 'expected a Redis URL like redis://127.0.0.1:6379, or ioredis options');
+    throw new B24ValidationError(
+      'connection',
+      'expected a Redis URL like redis://127.0.0.1:6379, or ioredis options',
+    );
   }
   // An unhandled 'error' event would end the process; the commands themselves report failures.
   redis.on('error', () => {});

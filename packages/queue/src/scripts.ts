@@ -38,7 +38,8 @@ return n
  *
  * ARGV: 1 prefix, 2 portal, 3 token, 4 max, 5 now (0 = Redis TIME), 6 capacity, 7 drain/s,
  * 8 headroom, 9 budget s (0 = off), 10 window ms, 11 threshold, 12 credential, 13 egress,
- * 14 default cost s, 15 slice ms.
+ * 14 default cost s, 15 slice ms, 16 the pacing scope (the portal's host: two portal ids that
+ * reach one Bitrix24 portal share its limits; the portal id when absent).
  * Returns {'take', key1, item1, attempts1, cost1, …} (cost: seconds charged per call) / {'wait', ms} / {'idle', ms to the next retry or -1}.
  */
 const TAKE = `${NOW}
@@ -48,6 +49,7 @@ local now = clock(ARGV[5])
 local cap, drain, headroom = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local budget, window, threshold = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local cred, egress, defcost, slice = ARGV[12], ARGV[13], tonumber(ARGV[14]), tonumber(ARGV[15])
+local scope = (ARGV[16] and ARGV[16] ~= '') and ARGV[16] or portal
 local base = pfx .. ':p:' .. portal
 local ready, items, inflight, delayed = base .. ':ready', base .. ':items', base .. ':inflight', base .. ':delayed'
 
@@ -77,7 +79,7 @@ if #keys == 0 then
 end
 
 -- The bucket: one request per batch, drained continuously (spec §4).
-local bkey = pfx .. ':pace:b:' .. portal .. ':' .. egress
+local bkey = pfx .. ':pace:b:' .. scope .. ':' .. egress
 local b = redis.call('HMGET', bkey, 'level', 'ts')
 local level = tonumber(b[1]) or 0
 local ts = tonumber(b[2]) or now
@@ -99,9 +101,9 @@ for i, k in ipairs(keys) do
   local m = item and item.m or 'im.notify.personal.add'
   methods[i] = m
   if budget > 0 and room[m] == nil then
-    local okey = pfx .. ':pace:o:' .. portal .. ':' .. cred .. ':' .. m
-    local blocked = redis.call('PTTL', pfx .. ':pace:x:' .. portal .. ':' .. cred .. ':' .. m)
-    local cost = tonumber(redis.call('GET', pfx .. ':pace:c:' .. portal .. ':' .. m)) or defcost
+    local okey = pfx .. ':pace:o:' .. scope .. ':' .. cred .. ':' .. m
+    local blocked = redis.call('PTTL', pfx .. ':pace:x:' .. scope .. ':' .. cred .. ':' .. m)
+    local cost = tonumber(redis.call('GET', pfx .. ':pace:c:' .. scope .. ':' .. m)) or defcost
     local sum, oldest = 0, nil
     local s = redis.call('HGETALL', okey)
     for j = 1, #s, 2 do
@@ -219,7 +221,7 @@ return done
 `;
 
 /**
- * What a batch's answer taught the pacer. ARGV: 1 prefix, 2 portal, 3 credential, 4 now
+ * What a batch's answer taught the pacer. ARGV: 1 prefix, 2 pacing scope (see TAKE), 3 credential, 4 now
  * (0 = TIME), 5 slice ms, 6 window ms, then per method 4 values: method, calls, seconds charged
  * when taken, seconds the portal reported (processing summed; -1 unknown), the portal's
  * operating sum after the batch (-1 unknown).
@@ -252,16 +254,17 @@ return 1
  * The portal refused for its limits although the pacer let the batch go (another client behind
  * the same address, a clock apart): fill the bucket, or block the method until it resets.
  * ARGV: 1 prefix, 2 portal, 3 egress, 4 capacity, 5 now (0 = TIME), 6 credential, 7 method
- * ('' for the bucket), 8 block ms.
+ * ('' for the bucket), 8 block ms, 9 pacing scope (see TAKE).
  */
 const PENALTY = `${NOW}
 local pfx, portal, egress, cap = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local now = clock(ARGV[5])
+local scope = (ARGV[9] and ARGV[9] ~= '') and ARGV[9] or portal
 if ARGV[7] == '' then
-  local bkey = pfx .. ':pace:b:' .. portal .. ':' .. egress
+  local bkey = pfx .. ':pace:b:' .. scope .. ':' .. egress
   redis.call('HSET', bkey, 'level', tostring(cap), 'ts', tostring(now))
 else
-  redis.call('SET', pfx .. ':pace:x:' .. portal .. ':' .. ARGV[6] .. ':' .. ARGV[7], '1', 'PX', math.max(1, tonumber(ARGV[8])))
+  redis.call('SET', pfx .. ':pace:x:' .. scope .. ':' .. ARGV[6] .. ':' .. ARGV[7], '1', 'PX', math.max(1, tonumber(ARGV[8])))
 end
 redis.call('HINCRBY', pfx .. ':p:' .. portal .. ':stats', 'refused', 1)
 return 1

@@ -22,7 +22,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { TokenKeeper } from './oauth.js';
-import { isOAuth } from './portals.js';
+import { hostOf, isOAuth } from './portals.js';
 import type { StoredItem } from './queue.js';
 import { run } from './scripts.js';
 import type { NotificationResult, PortalConfig } from './types.js';
@@ -79,7 +79,10 @@ function backoffMs(attempts: number): number {
   return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
 }
 
-function errorOf(err: unknown, delivery?: 'not-delivered' | 'unknown'): NonNullable<NotificationResult['error']> {
+function errorOf(
+  err: unknown,
+  delivery?: 'not-delivered' | 'unknown',
+): NonNullable<NotificationResult['error']> {
   const d = delivery ?? (isB24Error(err) ? err.delivery : 'unknown');
   if (isB24ApiError(err)) return { code: err.code, message: err.description || err.message, delivery: d };
   if (isB24Error(err)) return { code: err.name, message: err.message, delivery: d };
@@ -114,9 +117,13 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   const operating = config.limits?.operating ?? DEFAULT_OPERATING;
   const egress = config.limits?.egress ?? 'default';
   const cred = credentialOf(config);
+  // The portal's limits belong to the Bitrix24 portal (its host), whatever ids reach it.
+  const scope = hostOf(config);
   const now = (): number => ctx.clock?.now() ?? 0;
-  // Kept in hand below the capacity for timing differences between the check and the arrival.
-  const headroom = Math.min(2, Math.max(0, Math.floor(bucket.capacity * 0.1)), bucket.capacity - 1);
+  // Kept in hand below the capacity: the check runs before the request travels, and requests
+  // checked a slot apart can arrive closer together than that (QUEUE-NOTES: 444–488 ms apart
+  // against a 500 ms limit). A bucket of one request has no room for it.
+  const headroom = bucket.capacity >= 2 ? Math.min(2, Math.max(1, Math.floor(bucket.capacity * 0.1))) : 0;
 
   const answer = await run<string[]>(ctx.redis, 'b24qTake', [
     ctx.keys.prefix,
@@ -134,6 +141,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     egress,
     ctx.cost,
     SLICE_MS,
+    scope,
   ]);
   const [kind, ...rest] = answer;
   if (kind === 'idle') {
@@ -158,13 +166,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   const settle = async (list: readonly Settled[]): Promise<void> => {
     const args: (string | number)[] = [ctx.keys.prefix, portalId, token, ctx.ttl, now()];
     for (const s of list) {
-      args.push(
-        s.key,
-        s.outcome,
-        s.notificationId ?? '',
-        s.due ?? 0,
-        s.error ? JSON.stringify(s.error) : '',
-      );
+      args.push(s.key, s.outcome, s.notificationId ?? '', s.due ?? 0, s.error ? JSON.stringify(s.error) : '');
     }
     await run(ctx.redis, 'b24qSettle', args);
   };
@@ -178,8 +180,21 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
       cred,
       method,
       ms,
+      scope,
     ]);
-    await ctx.redis.xadd(ctx.keys.events, 'MAXLEN', '~', 10000, '*', 'type', 'refused', 'portal', portalId, 'code', code);
+    await ctx.redis.xadd(
+      ctx.keys.events,
+      'MAXLEN',
+      '~',
+      10000,
+      '*',
+      'type',
+      'refused',
+      'portal',
+      portalId,
+      'code',
+      code,
+    );
   };
   const clockNow = (): number => ctx.clock?.now() ?? Date.now();
   const back = (t: Taken, err?: unknown): Settled => ({
@@ -191,7 +206,12 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   const again = (t: Taken, err: unknown, delivery: 'not-delivered' | 'unknown'): Settled =>
     t.attempts >= ctx.maxAttempts
       ? { key: t.key, outcome: 'failed', error: errorOf(err, delivery) }
-      : { key: t.key, outcome: 'retry', due: clockNow() + backoffMs(t.attempts), error: errorOf(err, delivery) };
+      : {
+          key: t.key,
+          outcome: 'retry',
+          due: clockNow() + backoffMs(t.attempts),
+          error: errorOf(err, delivery),
+        };
 
   let client: Client;
   let oauthUsed: string | undefined;
@@ -255,8 +275,8 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
         oauthCreds = await ctx.keeper.refresh(portalId, config.oauth, oauthUsed);
         result = await makeClient(oauthCreds.accessToken).batch(commands);
         failure = undefined;
-      } catch (again2) {
-        failure = again2;
+      } catch (retryError) {
+        failure = retryError;
       }
     }
   }
@@ -276,11 +296,18 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
         await penalty(err.code, '', 0);
         after = Math.ceil(1000 / bucket.drainPerSecond);
       } else {
-        after = err.code === 'OVERLOAD_LIMIT' ? OVERLOAD_WAIT_MS : Math.max(1000, (err.retryAt ?? 0) - clockNow());
+        after =
+          err.code === 'OVERLOAD_LIMIT' ? OVERLOAD_WAIT_MS : Math.max(1000, (err.retryAt ?? 0) - clockNow());
         await penalty(err.code, err.code === 'OPERATION_TIME_LIMIT' ? 'batch' : '', after);
       }
     } else if (isB24ValidationError(err)) {
-      settled.push(...taken.map((t) => ({ key: t.key, outcome: 'failed' as const, error: errorOf(err, 'not-delivered') })));
+      settled.push(
+        ...taken.map((t) => ({
+          key: t.key,
+          outcome: 'failed' as const,
+          error: errorOf(err, 'not-delivered'),
+        })),
+      );
     } else if (isB24ApiError(err) && !err.retryable) {
       // The portal refused the whole request for good (deleted, blocked, free plan).
       settled.push(...taken.map((t) => ({ key: t.key, outcome: 'failed' as const, error: errorOf(err) })));
@@ -324,7 +351,8 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     }
     if (isB24RateLimitError(err)) {
       settled.push(back(t, err));
-      const wait = err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : Math.ceil(1000 / bucket.drainPerSecond);
+      const wait =
+        err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : Math.ceil(1000 / bucket.drainPerSecond);
       blocked.set(`${err.code}|${err.code === 'OPERATION_TIME_LIMIT' ? t.item.m : ''}`, wait);
       return;
     }
@@ -339,21 +367,24 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     await penalty(code, method, ms);
     after = Math.max(after, ms);
   }
-  await learn(ctx, portalId, cred, operating.windowSeconds * 1000, taken, answered, now());
+  await learn(ctx, scope, cred, operating.windowSeconds * 1000, taken, answered, now());
   return after > 0 ? { next: 'after', ms: after } : { next: 'now' };
 }
 
 /** Correct the ledgers and the learnt cost per call from the answer's time blocks. */
 async function learn(
   ctx: TickContext,
-  portalId: string,
+  scope: string,
   cred: string,
   windowMs: number,
   taken: readonly Taken[],
   result: BatchResult,
   now: number,
 ): Promise<void> {
-  const byMethod = new Map<string, { calls: number; charged: number; actual: number; known: boolean; operating: number }>();
+  const byMethod = new Map<
+    string,
+    { calls: number; charged: number; actual: number; known: boolean; operating: number }
+  >();
   taken.forEach((t, i) => {
     const time = result.time[`q${i}`];
     let m = byMethod.get(t.item.m);
@@ -365,7 +396,7 @@ async function learn(
     } else m.known = false;
     if (time && typeof time.operating === 'number') m.operating = Math.max(m.operating, time.operating);
   });
-  const args: (string | number)[] = [ctx.keys.prefix, portalId, cred, now, SLICE_MS, windowMs];
+  const args: (string | number)[] = [ctx.keys.prefix, scope, cred, now, SLICE_MS, windowMs];
   for (const [method, m] of byMethod) {
     // Charges were made only with the budget on; a learnt cost needs every call's time.
     const known = m.known && m.calls > 0 && m.charged > 0;

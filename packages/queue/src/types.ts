@@ -25,12 +25,22 @@ export interface PortalLimits {
    * The request bucket: `capacity` requests, draining `drainPerSecond`. A batch is one request.
    * @default { capacity: 50, drainPerSecond: 2 } (the standard plan)
    */
-  bucket?: { capacity: number; drainPerSecond: number };
+  bucket?: {
+    /** Requests the bucket holds (50 on the standard plan, 250 on enterprise). */
+    capacity: number;
+    /** Requests it drains per second (2 on the standard plan, 5 on enterprise). */
+    drainPerSecond: number;
+  };
   /**
    * The operating-time budget per method: `budgetSeconds` of processing in `windowSeconds`.
    * @default { budgetSeconds: 480, windowSeconds: 600 }
    */
-  operating?: { budgetSeconds: number; windowSeconds: number };
+  operating?: {
+    /** Seconds of processing a method may use in the window (480 in the docs' example). */
+    budgetSeconds: number;
+    /** The window in seconds (ten one-minute buckets: 600). */
+    windowSeconds: number;
+  };
   /**
    * The address group the workers reach this portal from. The portal's bucket is per source
    * address: workers behind one NAT share it (the default, one group); give each address its
@@ -58,9 +68,13 @@ export interface OAuthPortal {
   portal: string;
   /** The application's credentials and its current token pair; stored encrypted. */
   oauth: {
+    /** The application's client id. */
     clientId: string;
+    /** The application's client secret. */
     clientSecret: string;
+    /** The current access token. */
     accessToken: string;
+    /** The current refresh token (spent by each refresh: the queue stores the new one). */
     refreshToken: string;
     /** When the access token expires (ms since the epoch), if known. */
     expiresAt?: number;
@@ -185,13 +199,37 @@ export interface QueueStats {
 /** Events of the queue, with what each carries. */
 export interface QueueEventMap {
   /** A notification was created. */
-  sent: { portalId: string; key: string; notificationId: number };
+  sent: {
+    /** The portal. */
+    portalId: string;
+    /** The notification's key. */
+    key: string;
+    /** The portal's id of the notification. */
+    notificationId: number;
+  };
   /** A notification failed for good. */
-  failed: { portalId: string; key: string; error: NonNullable<NotificationResult['error']> };
+  failed: {
+    /** The portal. */
+    portalId: string;
+    /** The notification's key. */
+    key: string;
+    /** Why, and whether it may have been shown. */
+    error: NonNullable<NotificationResult['error']>;
+  };
   /** A portal's credentials were refused: its notifications wait for `reauthorize`. */
-  parked: { portalId: string; reason: string };
+  parked: {
+    /** The portal. */
+    portalId: string;
+    /** The refusal, e.g. `invalid_grant: …`. */
+    reason: string;
+  };
   /** The portal refused a request for its limits (503 / 429): the pacer's figures were off. */
-  refused: { portalId: string; code: string };
+  refused: {
+    /** The portal. */
+    portalId: string;
+    /** `QUERY_LIMIT_EXCEEDED`, `OPERATION_TIME_LIMIT` or `OVERLOAD_LIMIT`. */
+    code: string;
+  };
 }
 
 /** Options of {@link createQueue}. */
@@ -233,6 +271,12 @@ export interface WorkerOptions {
    * `resolvePortal`, instead: persist them in your store before returning).
    */
   onTokens?: (portalId: string, tokens: OAuthTokens) => void | Promise<void>;
+  /**
+   * Told of a tick that failed for a reason of the worker's own (Redis unreachable, a stored
+   * portal this worker's key cannot decrypt, a resolver that threw); the portal's tick is tried
+   * again after 5 s. Messages hold no secret.
+   */
+  onError?: (error: Error, portalId: string) => void;
   /** BullMQ's lock on a tick, ms; renewed while the process lives. @default 10000 */
   lockDuration?: number;
   /** How often BullMQ looks for ticks of dead workers, ms. @default 5000 */
@@ -241,6 +285,8 @@ export interface WorkerOptions {
   maxStalledCount?: number;
   /** How often this worker re-adds ticks for portals that have work and none. @default 5000 */
   sweepInterval?: number;
+  /** How long results (and so deduplication of keys) are kept after the last change; as for {@link createQueue}. @default 604800 */
+  resultTtlSeconds?: number;
   /** Attempts before a notification that keeps failing for a passing reason is failed. @default 5 */
   maxAttempts?: number;
   /** Milliseconds to wait for each batch's answer. @default 60000 */

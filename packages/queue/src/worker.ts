@@ -14,6 +14,9 @@ import { tick, type TickContext } from './tick.js';
 import { addTick, type TickData } from './ticks.js';
 import type { PortalConfig, QueueWorker, WorkerOptions } from './types.js';
 
+/** A tick that failed for the worker's own reasons runs again after this long. */
+const ERROR_RETRY_MS = 5000;
+
 function whole(value: unknown, field: string, fallback: number, min = 1): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
@@ -73,7 +76,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
     keys,
     resolve,
     keeper,
-    ttl: 7 * 24 * 3600,
+    ttl: whole(options.resultTtlSeconds, 'resultTtlSeconds', 7 * 24 * 3600),
     maxAttempts,
     timeout: options.timeout ?? 60_000,
     cost,
@@ -85,7 +88,19 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
 
   const processor = async (job: Job<TickData>, token?: string): Promise<void> => {
     const lock = token ?? job.token ?? '';
-    const outcome = await tick(ctx, job.data.portalId, lock);
+    let outcome: Awaited<ReturnType<typeof tick>>;
+    try {
+      outcome = await tick(ctx, job.data.portalId, lock);
+    } catch (err) {
+      // Not the portal's fault and not for this tick to decide: say so, and look again later,
+      // rather than fail the tick and have it re-added at once in a tight loop.
+      try {
+        options.onError?.(err instanceof Error ? err : new Error(String(err)), job.data.portalId);
+      } catch {
+        // The caller's hook must not stop the worker.
+      }
+      outcome = { next: 'after', ms: ERROR_RETRY_MS };
+    }
     if (outcome.next === 'none') return;
     let ms = outcome.next === 'after' ? outcome.ms : 0;
     if (ctx.clock && ms > 0) {

@@ -3,7 +3,16 @@ import type { RunningEmulator } from '@b24notify/emulator';
 import { B24ValidationError } from 'b24notify';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startRedis, type RunningRedis } from './support/redis.js';
-import { Closer, emulator, newKey, notifications, queueOn, tagCounts, until, workerOn } from './support/queue.js';
+import {
+  Closer,
+  emulator,
+  newKey,
+  notifications,
+  queueOn,
+  tagCounts,
+  until,
+  workerOn,
+} from './support/queue.js';
 
 let redis: RunningRedis;
 let emu: RunningEmulator;
@@ -43,7 +52,13 @@ describe('send', () => {
     const stored = emu.portal.store.all().filter((x) => x.tag === 'invoice-42');
     expect(stored).toHaveLength(1);
     expect(stored[0]?.id).toBe(result?.notificationId);
-    expect(await queue.stats('acme')).toMatchObject({ pending: 0, sending: 0, sent: 1, failed: 0, refused: 0 });
+    expect(await queue.stats('acme')).toMatchObject({
+      pending: 0,
+      sending: 0,
+      sent: 1,
+      failed: 0,
+      refused: 0,
+    });
   });
 
   test('a key that is not a plain TAG becomes one derived from it; a notification keeps its own tag', async () => {

@@ -69,7 +69,11 @@ export async function batchSizes(emu: RunningEmulator): Promise<number[]> {
  * Wait until `check` holds (polled; each look is cheap). Bounded so that a broken test fails with
  * `what` instead of hanging: the bound is generous, it is not a timing assertion.
  */
-export async function until(check: () => boolean | Promise<boolean>, what: string, limitMs = 60_000): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  limitMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     if (await check()) return;
@@ -91,7 +95,12 @@ export class Closer {
 }
 
 /** A queue on `redis` with `key`, closed by `closer`. */
-export function queueOn(closer: Closer, redisUrl: string, key: string, options: Partial<QueueOptions> = {}): NotificationQueue {
+export function queueOn(
+  closer: Closer,
+  redisUrl: string,
+  key: string,
+  options: Partial<QueueOptions> = {},
+): NotificationQueue {
   return closer.add(createQueue({ connection: redisUrl, secretKey: key, ...options }));
 }
 

@@ -1,0 +1,182 @@
+/**
+ * `b24notify queue worker|status`: the Redis queue (`@b24notify/queue`, an optional dependency
+ * loaded only here) from the shell. `worker` runs one worker process until SIGTERM or Ctrl+C,
+ * then stops gracefully; `status` shows what waits, per portal.
+ */
+import type { QueueStats } from '@b24notify/queue';
+import { defineCommand } from '../command.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
+import { helpFlag, outputFlags } from '../flags.js';
+import type { Io } from '../io.js';
+import { loadQueue } from '../optional.js';
+import { emit } from '../output.js';
+import { intInRange } from '../parse.js';
+
+const NAME = 'queue';
+const ACTIONS = ['worker', 'status'] as const;
+
+/** The Redis URL: --redis, else $B24NOTIFY_REDIS_URL. Its password, if any, is a secret. */
+function redisUrl(io: Io, given: string | undefined): string {
+  const url = given ?? io.env.B24NOTIFY_REDIS_URL;
+  if (url === undefined || url === '') {
+    throw new UsageError(
+      '--redis URL (or $B24NOTIFY_REDIS_URL): where the queue is, e.g. redis://127.0.0.1:6379',
+      NAME,
+    );
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError('--redis: expected a URL like redis://127.0.0.1:6379', NAME);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new UsageError('--redis: expected a redis:// or rediss:// URL', NAME);
+  }
+  if (parsed.password) io.masker.add(parsed.password, decodeURIComponent(parsed.password));
+  return url;
+}
+
+/** The queue's own errors (by name: it is a package of its own) as the CLI reports them. */
+function fromQueue(err: unknown): unknown {
+  if (err instanceof Error && err.name === 'QueueError') {
+    const code = (err as { code?: unknown }).code;
+    return code === 'KEY' ? new UsageError(err.message, NAME) : new CliError(err.message, EXIT.unexpected);
+  }
+  return err;
+}
+
+const COLUMNS: (keyof QueueStats)[] = [
+  'pending',
+  'delayed',
+  'sending',
+  'sent',
+  'failed',
+  'refused',
+  'parked',
+];
+
+/** Stats as a plain table: one line per portal, then the total. */
+function table(rows: [string, QueueStats][]): string {
+  const head = ['portal', ...COLUMNS];
+  const lines = [head, ...rows.map(([id, s]) => [id, ...COLUMNS.map((c) => String(s[c]))])];
+  const widths = head.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
+  return lines
+    .map((l) =>
+      l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
+    )
+    .join('\n');
+}
+
+export const command = defineCommand({
+  meta: {
+    name: NAME,
+    summary: 'run a queue worker, or show the queue, for many portals on Redis',
+    usage: 'queue worker | status --redis URL [options]',
+    description: `Delivery for many portals from many processes, through Redis and BullMQ
+(@b24notify/queue). Portals and notifications are added from code (createQueue); the portal
+registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32).
+
+  worker   send batches for every portal whose turn it is, with every other worker on any
+           machine, until SIGTERM or Ctrl+C: then the batches under way finish, are recorded,
+           and the process exits 0
+  status   how many notifications are pending, delayed, sending, sent, failed, refused and
+           parked, per portal (--portal for one)`,
+    examples: [
+      'B24NOTIFY_QUEUE_KEY=... b24notify queue worker --redis redis://127.0.0.1:6379 --concurrency 8',
+      'b24notify queue status --redis redis://127.0.0.1:6379 --portal acme',
+    ],
+  },
+  positionals: true,
+  completion: { words: ACTIONS },
+  options: {
+    redis: { type: 'string', valueName: 'URL', description: 'the Redis URL (or $B24NOTIFY_REDIS_URL)' },
+    prefix: {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'the queue\u2019s key prefix in Redis (default b24q)',
+    },
+    concurrency: {
+      type: 'string',
+      valueName: 'N',
+      description: 'worker: batches under way at once (default 8)',
+    },
+    portal: { type: 'string', valueName: 'ID', description: 'status: only this portal' },
+    ...outputFlags,
+    ...helpFlag,
+  },
+  async run({ values, positionals, io }) {
+    const [action, ...rest] = positionals;
+    if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
+      throw new UsageError(
+        action === undefined
+          ? `name an action: ${ACTIONS.join(', ')}`
+          : `unknown action "${action}": expected ${ACTIONS.join(', ')}`,
+        NAME,
+      );
+    }
+    if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, NAME);
+    const connection = redisUrl(io, values.redis);
+    const key = io.env.B24NOTIFY_QUEUE_KEY;
+    if (key) io.masker.add(key);
+    const lib = await loadQueue();
+    const common = {
+      connection,
+      ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
+      ...(key ? { secretKey: key } : {}),
+    };
+    try {
+      if (action === 'status') {
+        const queue = lib.createQueue(common);
+        try {
+          if (values.portal !== undefined) {
+            const stats = await queue.stats(values.portal);
+            if (values.json || values.pretty || values.quiet || values.out || !io.isTTY) {
+              emit(io, stats, values, NAME, (s) => String((s as QueueStats).pending));
+            } else io.out(`${table([[values.portal, stats]])}\n`);
+            return EXIT.ok;
+          }
+          const ids = await queue.knownPortals();
+          const rows: [string, QueueStats][] = [];
+          for (const id of ids) rows.push([id, await queue.stats(id)]);
+          const total = await queue.stats();
+          if (values.json || values.pretty || values.quiet || values.out || !io.isTTY) {
+            emit(io, { portals: Object.fromEntries(rows), total }, values, NAME, () => String(total.pending));
+          } else io.out(`${table([...rows, ['(all)', total]])}\n`);
+          return EXIT.ok;
+        } finally {
+          await queue.close();
+        }
+      }
+      const concurrency =
+        values.concurrency === undefined
+          ? undefined
+          : intInRange('--concurrency', values.concurrency, 1, 256, NAME);
+      if (!key) {
+        throw new UsageError(
+          'set B24NOTIFY_QUEUE_KEY to the key the portal registry was written with (32 bytes, hex or base64)',
+          NAME,
+        );
+      }
+      const worker = await lib.startWorker({
+        ...common,
+        ...(concurrency ? { concurrency } : {}),
+        onError: (err, portalId) =>
+          io.err(`queue worker: portal ${portalId}: ${err.message} (trying again in 5 s)\n`),
+      });
+      io.err(`queue worker: running (concurrency ${concurrency ?? 8}); SIGTERM or Ctrl+C stops it\n`);
+      await new Promise<void>((resolve) => {
+        const unlisten = io.onStop(() => {
+          unlisten();
+          resolve();
+        });
+      });
+      io.err('queue worker: stopping: finishing the batches under way\n');
+      await worker.close();
+      io.err('queue worker: stopped\n');
+      return EXIT.ok;
+    } catch (err) {
+      throw fromQueue(err);
+    }
+  },
+});

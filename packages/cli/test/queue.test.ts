@@ -1,0 +1,91 @@
+/** `b24notify queue worker|status`: the built binary against a real redis-server and the emulator. */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { RunningEmulator } from '@b24notify/emulator';
+import { createQueue, type NotificationQueue } from '@b24notify/queue';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startRedis, type RunningRedis } from '../../queue/test/support/redis.js';
+import { BIN, emulator, json, run, sandbox, webhookCode } from './support.js';
+
+let redis: RunningRedis;
+let emu: RunningEmulator;
+let queue: NotificationQueue;
+const key = randomBytes(32).toString('hex');
+const box = sandbox();
+
+beforeAll(async () => {
+  redis = await startRedis();
+  emu = await emulator();
+  queue = createQueue({ connection: redis.url, secretKey: key });
+});
+afterAll(async () => {
+  await queue?.close();
+  await emu?.close();
+  await redis?.stop();
+});
+
+/** Wait for a state, polled; bounded so a broken run fails instead of hanging. */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`still waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('b24notify queue', () => {
+  test('worker sends what is queued and stops gracefully on SIGTERM; status shows it', async () => {
+    await queue.portals.set('acme', { webhookUrl: emu.webhookUrl, clientId: 'cli' });
+    await queue.sendMany(
+      'acme',
+      Array.from({ length: 120 }, (_, i) => ({ key: `cli-${i}`, userId: 1, message: `from the cli ${i}` })),
+    );
+    const child = spawn(
+      process.execPath,
+      [BIN, 'queue', 'worker', '--redis', redis.url, '--concurrency', '2'],
+      {
+        env: { PATH: process.env.PATH ?? '', ...box.env, B24NOTIFY_QUEUE_KEY: key },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    let stdout = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await until(() => stderr.includes('running'), 'the worker to start');
+      await until(async () => (await queue.stats('acme')).sent === 120, '120 sent');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('queue worker: stopped');
+    expect(stdout + stderr).not.toContain(key);
+    expect(stdout + stderr).not.toContain(webhookCode(emu));
+
+    const all = await run(['queue', 'status', '--redis', redis.url, '--json'], { env: box.env });
+    expect(all.code, all.stderr).toBe(0);
+    expect(json(all)).toMatchObject({ portals: { acme: { sent: 120, pending: 0 } }, total: { sent: 120 } });
+    const one = await run(['queue', 'status', '--redis', redis.url, '--portal', 'acme', '--json'], {
+      env: box.env,
+    });
+    expect(json(one)).toMatchObject({ pending: 0, sending: 0, sent: 120, failed: 0, refused: 0, parked: 0 });
+  });
+
+  test('usage errors name what to fix', async () => {
+    const noRedis = await run(['queue', 'status'], { env: box.env });
+    expect(noRedis.code).toBe(2);
+    expect(noRedis.stderr).toContain('--redis URL');
+    const noKey = await run(['queue', 'worker', '--redis', redis.url], { env: box.env });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('B24NOTIFY_QUEUE_KEY');
+    const badAction = await run(['queue', 'drain', '--redis', redis.url], { env: box.env });
+    expect(badAction.stderr).toContain('expected worker, status');
+    const badPortal = await run(['queue', 'status', '--redis', redis.url, '--portal', 'no way!'], {
+      env: box.env,
+    });
+    expect(badPortal.code).not.toBe(0);
+    expect(badPortal.stderr).toContain('portalId');
+  });
+});

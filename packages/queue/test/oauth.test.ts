@@ -1,0 +1,142 @@
+/**
+ * OAuth across processes: one refresh per expiry whoever asks, the new pair stored before use,
+ * `onTokens` told; a refused refresh parks the portal until it is re-authorised.
+ */
+import type { RunningEmulator } from '@b24notify/emulator';
+import type { OAuthTokens } from 'b24notify';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { QueueEventMap } from '@b24notify/queue';
+import { parseKey } from '../src/crypto.js';
+import { Keys } from '../src/keys.js';
+import { TokenKeeper } from '../src/oauth.js';
+import { Registry } from '../src/portals.js';
+import { defineScripts } from '../src/scripts.js';
+import { startRedis, type RunningRedis } from './support/redis.js';
+import {
+  Closer,
+  emulator,
+  newKey,
+  notifications,
+  queueOn,
+  requests,
+  tagCounts,
+  until,
+  workerOn,
+} from './support/queue.js';
+
+let redis: RunningRedis;
+let emu: RunningEmulator;
+const key = newKey();
+const closer = new Closer();
+
+beforeAll(async () => {
+  redis = await startRedis();
+  emu = await emulator();
+});
+afterEach(() => closer.closeAll());
+afterAll(async () => {
+  await emu?.close();
+  await redis?.stop();
+});
+
+/** A new token pair from the emulator's app, optionally with its access token already expired. */
+async function tokens(expired = false): Promise<{ accessToken: string; refreshToken: string }> {
+  const res = await fetch(`${emu.url}/_emulator/api/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ expired }),
+  });
+  const t = (await res.json()) as { accessToken: string; refreshToken: string };
+  return { accessToken: t.accessToken, refreshToken: t.refreshToken };
+}
+
+function oauthConfig(pair: { accessToken: string; refreshToken: string }) {
+  return {
+    portal: emu.url,
+    oauth: {
+      clientId: emu.tokens.clientId,
+      clientSecret: emu.tokens.clientSecret,
+      ...pair,
+      tokenUrl: `${emu.url}/oauth/token/`,
+    },
+  };
+}
+
+const refreshes = async (): Promise<number> => (await requests(emu, 'oauth.token')).length;
+
+describe('oauth', () => {
+  test('an expired token is refreshed once, stored sealed, and handed to onTokens', async () => {
+    const before = await refreshes();
+    const queue = queueOn(closer, redis.url, key, { prefix: 'o1' });
+    await queue.portals.set('app', oauthConfig(await tokens(true)));
+    const seen: OAuthTokens[] = [];
+    await workerOn(closer, redis.url, key, { prefix: 'o1', onTokens: (_id, t) => void seen.push(t) });
+    await workerOn(closer, redis.url, key, { prefix: 'o1' });
+    await queue.sendMany('app', notifications(300, 'oa'));
+    await until(async () => (await queue.stats('app')).sent === 300, '300 sent');
+    expect((await refreshes()) - before).toBe(1);
+    expect((await requests(emu)).filter((r) => r.error === 'invalid_grant')).toEqual([]);
+    // The registry now holds the new pair (the old refresh token is spent).
+    const stored = await queue.portals.get('app');
+    expect(stored && 'oauth' in stored ? stored.oauth.accessToken : '').toBe(seen[0]?.accessToken ?? 'none');
+    const counts = tagCounts(emu);
+    for (let i = 0; i < 300; i++) expect(counts.get(`oa-${i}`)).toBe(1);
+  });
+
+  test('two processes asking at once: one token request, both get the new pair', async () => {
+    const keys = new Keys('o2');
+    const conns = [new Redis(redis.url), new Redis(redis.url)];
+    try {
+      conns.forEach(defineScripts);
+      const secret = parseKey(key);
+      const registries = conns.map((c) => new Registry(c, keys, secret, () => Promise.resolve()));
+      const pair = await tokens(true);
+      const config = oauthConfig(pair);
+      await registries[0]?.set('app', config);
+      const told: string[] = [];
+      const keepers = conns.map(
+        (c, i) => new TokenKeeper(c, keys, registries[i] as Registry, undefined, (id) => void told.push(id)),
+      );
+      const before = await refreshes();
+      const [a, b] = await Promise.all(keepers.map((k) => k.refresh('app', config.oauth, pair.accessToken)));
+      expect((await refreshes()) - before).toBe(1);
+      expect(a?.accessToken).toBe(b?.accessToken);
+      expect(a?.accessToken).not.toBe(pair.accessToken);
+      expect(told).toEqual(['app']);
+    } finally {
+      conns.forEach((c) => c.disconnect());
+    }
+  });
+
+  test('invalid_grant parks the portal (nothing failed) until reauthorize resumes it', async () => {
+    const queue = queueOn(closer, redis.url, key, { prefix: 'o3' });
+    const parked: QueueEventMap['parked'][] = [];
+    queue.on('parked', (e) => parked.push(e));
+    // A spent refresh token: refreshing it is refused with invalid_grant.
+    const spent = await tokens(true);
+    await fetch(`${emu.url}/oauth/token/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: emu.tokens.clientId,
+        client_secret: emu.tokens.clientSecret,
+        refresh_token: spent.refreshToken,
+      }),
+    });
+    await queue.portals.set('app', oauthConfig(spent));
+    await queue.sendMany('app', notifications(120, 'pk'));
+    await workerOn(closer, redis.url, key, { prefix: 'o3' });
+    await until(async () => (await queue.stats('app')).parked === 120, 'all parked');
+    await until(() => parked.length > 0, 'the parked event');
+    expect(parked[0]).toMatchObject({ portalId: 'app' });
+    expect(parked[0]?.reason).toMatch(/invalid_grant/);
+    expect(await queue.stats('app')).toMatchObject({ failed: 0, sent: 0, sending: 0 });
+    expect((await queue.result('app', 'pk-0'))?.state).toBe('parked');
+    expect(await queue.portals.list()).toEqual([expect.objectContaining({ id: 'app', parked: true })]);
+
+    await queue.portals.reauthorize('app', await tokens());
+    await until(async () => (await queue.stats('app')).sent === 120, 'all sent after reauthorize');
+    expect((await queue.result('app', 'pk-0'))?.state).toBe('sent');
+  });
+});
