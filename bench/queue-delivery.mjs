@@ -129,6 +129,10 @@ async function startRedis(dir) {
     { stdio: 'ignore' },
   );
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  // The runner may be stopped (SIGINT / SIGTERM end it through process.exit): no orphan server.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.off('exit', reap));
   const deadline = Date.now() + 20_000;
   while (!(await ping(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -363,6 +367,8 @@ export async function run(ctx = {}) {
       queueRuns.every((x) => !x.problem);
 
     const batches = Math.ceil(opts.n / BATCH_SIZE);
+    const naiveRuns = runs.filter((x) => x.variant === 'naive');
+    const naiveShort = naiveRuns.filter((x) => x.problem).length;
     const notes = [
       `${PORTALS} portals × ${opts.n.toLocaleString('en-US')} notifications (${batches} batches each); each portal's bucket ` +
         `C = ${BUCKET.capacity}, D = ${BUCKET.drainPerSecond}/s; bound (M − C) / D = (${batches} − ${BUCKET.capacity}) / ` +
@@ -382,7 +388,7 @@ export async function run(ctx = {}) {
         )
         .join(
           '; ',
-        )}. Each naive process believes the whole bucket is its own, so K of them overfill it; the library's retries then deliver what was refused.`,
+        )}. Each naive process believes the whole bucket is its own, so K of them overfill it; the library's retries deliver part of what was refused, and ${naiveShort} of ${naiveRuns.length} naive runs gave up on some notifications (B24RateLimitError after its retries; fewer than P × N stored).`,
       `Redis: redis-server ${REDIS_SERVER}, appendonly yes, appendfsync always, noeviction (the README's settings). Portals: ` +
         `emulators in one child process, plain http on 127.0.0.1, reset before each run. Shared runs add every ` +
         `notification first (sendMany; add time reported apart), then start the K workers (concurrency ${opts.concurrency}); ` +
