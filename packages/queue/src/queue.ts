@@ -10,7 +10,7 @@ import { QueueError } from './errors.js';
 import { EventReader } from './events.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { Registry } from './portals.js';
-import { checkPrefix, connect } from './redis.js';
+import { checkPrefix, connect, disconnect } from './redis.js';
 import { run } from './scripts.js';
 import { checkKey, checkPortalId, tagForKey } from './tag.js';
 import { addTick, promoteTick } from './ticks.js';
@@ -346,7 +346,7 @@ export class NotificationQueue {
     this.#closed = true;
     await this.#events.close();
     await this.#bull.close();
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    await disconnect(this.#redis);
   }
 }
 

@@ -40,3 +40,17 @@ export function checkPrefix(prefix: unknown): string {
   }
   return value;
 }
+
+/**
+ * Close a connection: QUIT when Redis answers, else drop it. Commands wait for a Redis that is
+ * down (see {@link connect}); closing must not wait for it to come back.
+ */
+export async function disconnect(redis: Redis): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    redis.quit().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
+  ]);
+  clearTimeout(timer);
+  redis.disconnect();
+}

@@ -116,6 +116,9 @@ for i, k in ipairs(keys) do
       end
     end
     local allow = math.floor((budget * threshold - sum) / math.max(cost, 1e-6) + 1e-9)
+    -- A call dearer than the whole budget still goes alone into an empty window (the portal lets
+    -- the call that crosses complete), rather than wait for a window that never has room.
+    if allow < 1 and sum <= 0 then allow = 1 end
     if blocked > 0 then
       allow = 0
       wait = math.max(wait, blocked)
@@ -170,7 +173,8 @@ return out
  * Record the outcomes of one batch. Only items still held under this tick's token are touched:
  * one taken back by another tick (after this one was thought dead) is that tick's to record.
  *
- * ARGV: 1 prefix, 2 portal, 3 token, 4 ttl s, 5 now (0 = TIME), then per item 5 values:
+ * ARGV: 1 prefix, 2 portal, 3 token, 4 ttl s, 5 now (0 = TIME), 6 '1' when the portal answered
+ * the batch (counted in the stats), then per item 5 values:
  * key, outcome (sent | failed | retry | back), notification id, due ms (retry), error JSON.
  * Outcomes: `sent`, `failed` (kept for requeueFailed), `retry` (after `due`), `back` (to the
  * front, the attempt not counted: limits, a stop).
@@ -185,7 +189,8 @@ local ready, items, inflight, delayed, failed, stats =
 local events = pfx .. ':events'
 local back = {}
 local done = 0
-for i = 6, #ARGV, 5 do
+if ARGV[6] == '1' then redis.call('HINCRBY', stats, 'batches', 1) end
+for i = 7, #ARGV, 5 do
   local k, outcome, nid, due, err = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   if redis.call('HGET', inflight, k) == token then
     redis.call('HDEL', inflight, k)

@@ -163,8 +163,15 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
 
   const settled: Settled[] = [];
   let after = 0;
-  const settle = async (list: readonly Settled[]): Promise<void> => {
-    const args: (string | number)[] = [ctx.keys.prefix, portalId, token, ctx.ttl, now()];
+  const settle = async (list: readonly Settled[], answered = false): Promise<void> => {
+    const args: (string | number)[] = [
+      ctx.keys.prefix,
+      portalId,
+      token,
+      ctx.ttl,
+      now(),
+      answered ? '1' : '0',
+    ];
     for (const s of list) {
       args.push(s.key, s.outcome, s.notificationId ?? '', s.due ?? 0, s.error ? JSON.stringify(s.error) : '');
     }
@@ -360,8 +367,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     if (info?.retryable) settled.push(again(t, err, info.applied ? 'unknown' : 'not-delivered'));
     else settled.push({ key: t.key, outcome: 'failed', error: errorOf(err) });
   });
-  await settle(settled);
-  await ctx.redis.hincrby(ctx.keys.portal(portalId, 'stats'), 'batches', 1);
+  await settle(settled, true);
   for (const [which, ms] of blocked) {
     const [code = '', method = ''] = which.split('|');
     await penalty(code, method, ms);

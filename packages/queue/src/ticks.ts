@@ -22,6 +22,17 @@ export async function addTick(queue: Queue, portalId: string): Promise<void> {
   });
 }
 
+/** {@link addTick} for many portals in one round trip (a pipeline: each add stands alone). */
+export async function addTicks(queue: Queue, portalIds: readonly string[]): Promise<void> {
+  await queue.addBulk(
+    portalIds.map((portalId) => ({
+      name: 'tick',
+      data: { portalId } satisfies TickData,
+      opts: { jobId: tickJobId(portalId), removeOnComplete: true, removeOnFail: true },
+    })),
+  );
+}
+
 /** If the portal's tick is delayed (waiting for a retry's back-off), run it now. */
 export async function promoteTick(queue: Queue, portalId: string): Promise<void> {
   const job = await Job.fromId(queue, tickJobId(portalId));

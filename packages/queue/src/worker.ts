@@ -8,10 +8,10 @@ import { parseKey } from './crypto.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { TokenKeeper } from './oauth.js';
 import { checkConfig, Registry } from './portals.js';
-import { checkPrefix, connect } from './redis.js';
+import { checkPrefix, connect, disconnect } from './redis.js';
 import { run } from './scripts.js';
 import { tick, type TickContext } from './tick.js';
-import { addTick, type TickData } from './ticks.js';
+import { addTick, addTicks, type TickData } from './ticks.js';
 import type { PortalConfig, QueueWorker, WorkerOptions } from './types.js';
 
 /** A tick that failed for the worker's own reasons runs again after this long. */
@@ -146,7 +146,15 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
     do {
       const [next, ids] = await redis.sscan(keys.active, cursor, 'COUNT', 500);
       cursor = next;
-      for (const id of ids) await ensureTick(id);
+      // One round trip per 500 portals to look, one to add the ticks they lack.
+      const pipeline = redis.pipeline();
+      for (const id of ids) {
+        pipeline.hexists(keys.parked, id);
+        void run(pipeline, 'b24qHasWork', [prefix, id]);
+      }
+      const answers = (await pipeline.exec()) ?? [];
+      const need = ids.filter((_, i) => answers[2 * i]?.[1] === 0 && answers[2 * i + 1]?.[1] === 1);
+      if (need.length > 0) await addTicks(bull, need);
     } while (cursor !== '0' && !closing);
   };
   let closing = false;
@@ -176,7 +184,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         await worker.close();
         await sweeping;
         await bull.close();
-        await redis.quit().catch(() => redis.disconnect());
+        await disconnect(redis);
       })();
       return closed;
     },

@@ -89,6 +89,21 @@ describe('send', () => {
     expect(await queue.stats('acme')).toMatchObject({ pending: 0 });
   });
 
+  test('a bad item in a stream stops it: the error names it and says how many before it were queued', async () => {
+    const queue = queueOn(closer, redis.url, key, { prefix: prefix() });
+    async function* source(): AsyncGenerator<{ key: string; userId: number; message: string }> {
+      yield* notifications(600, 'ok');
+      yield { key: 'bad', userId: -1, message: 'x' };
+      yield* notifications(5, 'never');
+    }
+    const err = await queue.sendMany('acme', source()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(B24ValidationError);
+    expect((err as Error).message).toMatch(/items\[600\]\.userId/);
+    expect((err as Error).message).toMatch(/the 600 notifications before it are queued/);
+    expect(await queue.stats('acme')).toMatchObject({ pending: 600 });
+    expect(await queue.result('acme', 'never-0')).toBeUndefined();
+  });
+
   test('sendMany streams an async iterable, deduplicating keys within it and against the queue', async () => {
     const p = prefix();
     const queue = queueOn(closer, redis.url, key, { prefix: p });

@@ -46,28 +46,6 @@ function fromQueue(err: unknown): unknown {
   return err;
 }
 
-const COLUMNS: (keyof QueueStats)[] = [
-  'pending',
-  'delayed',
-  'sending',
-  'sent',
-  'failed',
-  'refused',
-  'parked',
-];
-
-/** Stats as a plain table: one line per portal, then the total. */
-function table(rows: [string, QueueStats][]): string {
-  const head = ['portal', ...COLUMNS];
-  const lines = [head, ...rows.map(([id, s]) => [id, ...COLUMNS.map((c) => String(s[c]))])];
-  const widths = head.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
-  return lines
-    .map((l) =>
-      l.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
-    )
-    .join('\n');
-}
-
 export const command = defineCommand({
   meta: {
     name: NAME,
@@ -131,18 +109,14 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
         try {
           if (values.portal !== undefined) {
             const stats = await queue.stats(values.portal);
-            if (values.json || values.pretty || values.quiet || values.out || !io.isTTY) {
-              emit(io, stats, values, NAME, (s) => String((s as QueueStats).pending));
-            } else io.out(`${table([[values.portal, stats]])}\n`);
+            emit(io, stats, values, NAME, (s) => String((s as QueueStats).pending));
             return EXIT.ok;
           }
           const ids = await queue.knownPortals();
           const rows: [string, QueueStats][] = [];
           for (const id of ids) rows.push([id, await queue.stats(id)]);
           const total = await queue.stats();
-          if (values.json || values.pretty || values.quiet || values.out || !io.isTTY) {
-            emit(io, { portals: Object.fromEntries(rows), total }, values, NAME, () => String(total.pending));
-          } else io.out(`${table([...rows, ['(all)', total]])}\n`);
+          emit(io, { portals: Object.fromEntries(rows), total }, values, NAME, () => String(total.pending));
           return EXIT.ok;
         } finally {
           await queue.close();
