@@ -10,6 +10,7 @@ import {
   exactlyOnce,
   refusedAnswers,
   startScenario,
+  TEST_BUCKET,
   storedCounts,
   waitFor,
   type PortalSpec,
@@ -18,8 +19,7 @@ import {
 import { stopAll } from './support/processes.js';
 
 const PER_PORTAL = 1000;
-/** A small bucket, so the run takes seconds and the shared pacer is what keeps it unrefused. */
-const BUCKET = { capacity: 10, drainPerSecond: 2 };
+const BUCKET = TEST_BUCKET;
 const PORTALS: PortalSpec[] = [
   { id: 'hook-a', auth: 'webhook', bucket: BUCKET },
   { id: 'oauth-b', auth: 'oauth', bucket: BUCKET },

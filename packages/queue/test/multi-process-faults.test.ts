@@ -14,6 +14,7 @@ import {
   exactlyOnce,
   refusedAnswers,
   startScenario,
+  TEST_BUCKET,
   storedCounts,
   waitFor,
   type PortalSpec,
@@ -22,7 +23,7 @@ import {
 import { stopAll } from './support/processes.js';
 
 const PER_PORTAL = 300;
-const BUCKET = { capacity: 10, drainPerSecond: 2 };
+const BUCKET = TEST_BUCKET;
 const FAULTY = 'hook-faulty';
 /** Every fault the emulator can inject, one picked for 20% of the requests (seeded). */
 const CHAOS = {

@@ -15,6 +15,7 @@ import {
   exactlyOnce,
   refusedAnswers,
   startScenario,
+  TEST_BUCKET,
   storedCounts,
   waitFor,
   type PortalSpec,
@@ -25,7 +26,7 @@ import { stopAll } from './support/processes.js';
 const EXPIRIES = 3;
 const PER_WAVE = 150;
 const TTL_SECONDS = 3600;
-const BUCKET = { capacity: 10, drainPerSecond: 2 };
+const BUCKET = TEST_BUCKET;
 const PORTALS: PortalSpec[] = ['oauth-a', 'oauth-b', 'oauth-c'].map((id) => ({
   id,
   auth: 'oauth' as const,

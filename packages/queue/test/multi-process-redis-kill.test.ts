@@ -10,6 +10,7 @@ import {
   notificationOf,
   refusedAnswers,
   startScenario,
+  TEST_BUCKET,
   storedCounts,
   waitFor,
   type PortalSpec,
@@ -18,7 +19,7 @@ import {
 import { stopAll } from './support/processes.js';
 
 const PER_PORTAL = 400;
-const BUCKET = { capacity: 10, drainPerSecond: 2 };
+const BUCKET = TEST_BUCKET;
 const PORTALS: PortalSpec[] = [
   { id: 'hook-a', auth: 'webhook', bucket: BUCKET },
   { id: 'oauth-b', auth: 'oauth', bucket: BUCKET },

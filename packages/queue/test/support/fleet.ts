@@ -360,6 +360,15 @@ export async function addRange(
   return messages;
 }
 
+/**
+ * The portals' bucket in the tests: small, so runs take seconds and the shared pacer is what keeps
+ * them unrefused. The queue keeps 1 request of headroom at this capacity, and a request counts
+ * in its pacer when checked but on the portal when it arrives: at 1 a second that headroom
+ * absorbs a second of delay between the two (a loaded machine, an emulator in the busy test
+ * process); at 2 a second, half a second was not always enough on a machine with a load of 12.
+ */
+export const TEST_BUCKET = { capacity: 10, drainPerSecond: 1 } as const;
+
 /** Worker settings for the tests: quick stall recovery after a SIGKILL, a quick sweeper. */
 export const TEST_WORKER_OPTIONS = {
   concurrency: 4,
