@@ -12,9 +12,11 @@
 //   ← { type: 'reset', id }     → { id, ok } forgets notifications, the request log and the limit
 //                                 counters (the bucket starts empty), zeroes the request counts
 //   ← { type: 'requests', id, detail? }
-//                               → { id, requests, refused, byStatus, byError, notifications, detail? }
+//                               → { id, requests, refused, byStatus, byError, bySubError,
+//                                 notifications, detail? }
 //                                 requests answered since the last reset (refused: 503
-//                                 QUERY_LIMIT_EXCEEDED), by HTTP status and error code, and the
+//                                 QUERY_LIMIT_EXCEEDED), by HTTP status and error code, batch
+//                                 commands refused inside a 200 answer by error code, and the
 //                                 store's size; with `detail`, the store by type and its distinct
 //                                 messages (so a loss hidden by a duplicate still shows)
 //   ← { type: 'fill', id, count, userId }
@@ -50,13 +52,22 @@ function mb(bytes) {
 let counts = null;
 
 function freshCounts() {
-  return { requests: 0, byStatus: {}, byError: {} };
+  return { requests: 0, byStatus: {}, byError: {}, bySubError: {} };
 }
 
 function countRequest(entry) {
   counts.requests += 1;
   counts.byStatus[entry.status] = (counts.byStatus[entry.status] ?? 0) + 1;
   if (entry.error) counts.byError[entry.error] = (counts.byError[entry.error] ?? 0) + 1;
+  // A batch answers 200 with its refused commands in result_error (OPERATION_TIME_LIMIT among
+  // them): count those too, or a refusal inside a batch would go unseen.
+  const subErrors = entry.method === 'batch' ? entry.response?.result?.result_error : undefined;
+  if (subErrors && typeof subErrors === 'object') {
+    for (const e of Object.values(subErrors)) {
+      const code = typeof e?.error === 'string' ? e.error : 'unknown';
+      counts.bySubError[code] = (counts.bySubError[code] ?? 0) + 1;
+    }
+  }
 }
 
 function startCounting() {

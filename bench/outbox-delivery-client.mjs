@@ -6,7 +6,8 @@
 //   env B24NOTIFY_BENCH_WEBHOOK_URL (the HTTPS emulator's webhook), NODE_EXTRA_CA_CERTS
 //   argv  the variant: outbox | libraryBatch | b24jssdk | b24jssdkStock | twoBad
 //   → { type: 'ready', variant, cpuMicros }   its modules loaded, its client not yet made
-//   ← { type: 'run', id, n, tag, bucket: { capacity, drainPerSecond }, dir, concurrency }
+//   ← { type: 'run', id, n, tag, bucket: { capacity, drainPerSecond }, dir, concurrency, pacing? }
+//     (pacing: the outbox client's pacing options in full, instead of { plan: bucket, headroom: 1 })
 //   → { id, wallMs, ids, errors, …variant's own figures } or { id, error, wallMs? }
 //   ← { type: 'shutdown' }  exits
 // Only the delivery is timed: the notifications are built, the client made and (outbox) the
@@ -41,7 +42,7 @@ const isId = (v) => Number.isInteger(v) && v > 0;
 
 const VARIANTS = {
   /** @b24notify/outbox: queue in a fresh SQLite file, then deliver through a paced client. */
-  async outbox({ createClient, openOutbox }, { n, tag, bucket, dir, concurrency }) {
+  async outbox({ createClient, openOutbox }, { n, tag, bucket, pacing, dir, concurrency }) {
     const file = path.join(dir, `${tag}.db`);
     const outbox = openOutbox(file);
     try {
@@ -53,7 +54,7 @@ const VARIANTS = {
         }),
       );
       const addMs = performance.now() - a0;
-      const client = createClient({ webhookUrl: url, pacing: { plan: bucket, headroom: 1 } });
+      const client = createClient({ webhookUrl: url, pacing: pacing ?? { plan: bucket, headroom: 1 } });
       let progressCalls = 0;
       const t0 = performance.now();
       const report = await outbox.deliver(client, { concurrency, onProgress: () => (progressCalls += 1) });

@@ -38,6 +38,8 @@ const BENCHMARKS = [
   'library-startup.mjs',
   'cli-startup.mjs',
   'outbox-delivery.mjs',
+  'outbox-operating.mjs',
+  'queue-delivery.mjs',
 ];
 
 /** No single benchmark may run longer than this, so the whole run is bounded too. */

@@ -46,6 +46,13 @@ export interface PacingOptions {
    * window, so the portal never blocks it. @default 0.9
    */
   operatingThreshold?: number;
+  /**
+   * The portal's operating-time window in minutes: how long a charge counts against the
+   * budget. Ten on a cloud portal (spec §4; bitrix-tools/b24-rest-docs `limits.md`); set it
+   * for a portal configured otherwise, such as an emulator with a short window, or the pacer
+   * holds charges for ten minutes where the portal has long dropped them. @default 10
+   */
+  operatingWindowMinutes?: number;
 }
 
 /**
@@ -66,17 +73,18 @@ const RESET_MARGIN_MS = 1_000;
 // Drained levels are floats; without a tolerance a slot exactly free could be missed by the last bit.
 const EPSILON = 1e-9;
 
-/** The portal's operating-time window: ten one-minute buckets (spec §4). */
-const WINDOW_MS = 10 * 60_000;
+/** The portal's operating-time window unless told otherwise: ten one-minute buckets (spec §4). */
+const DEFAULT_WINDOW_MINUTES = 10;
 
 /**
- * How finely the ledger groups this client's charges. The portal drops a charge at most ten
- * minutes after it counted it (its bucket's first call may be earlier, never later), and it
- * counted it before the answer reached us: so a group dropped ten minutes after its *last*
- * answer is never dropped before the portal drops it. Groups finer than the portal's minute
- * keep that bound from holding charges up to a minute longer than the portal does.
+ * How finely the ledger groups this client's charges, as a fraction of the window. The portal
+ * drops a charge at most a window after it counted it (its bucket's first call may be earlier,
+ * never later), and it counted it before the answer reached us: so a group dropped a window
+ * after its *last* answer is never dropped before the portal drops it. Groups of a sixtieth of
+ * the window (10 s of ten minutes, 1 s of one) hold a charge at most that much longer than the
+ * portal does: with a fixed 10 s, a one-minute window would lose a sixth of its capacity.
  */
-const LEDGER_SLICE_MS = 10_000;
+const LEDGER_SLICES_PER_WINDOW = 60;
 
 /** A request let through and not yet ended: it counts in full, as the portal may not have seen it yet. */
 interface Slot {
@@ -163,6 +171,8 @@ export class Pacer {
   readonly #capacity: number;
   readonly #budget: number;
   readonly #threshold: number;
+  readonly #windowMs: number;
+  readonly #sliceMs: number;
   /** The bucket's level from ended requests, as of `#updated`. */
   #level = 0;
   #updated = 0;
@@ -185,6 +195,14 @@ export class Pacer {
     this.#capacity = Math.max(1, limit.capacity - (options.headroom ?? 2));
     this.#budget = options.operatingBudget ?? 480;
     this.#threshold = options.operatingThreshold ?? 0.9;
+    const windowMinutes = options.operatingWindowMinutes ?? DEFAULT_WINDOW_MINUTES;
+    if (!(windowMinutes > 0) || !Number.isFinite(windowMinutes)) {
+      throw new RangeError(
+        'pacing.operatingWindowMinutes: must be a positive number of minutes (10 on a cloud portal)',
+      );
+    }
+    this.#windowMs = windowMinutes * 60_000;
+    this.#sliceMs = this.#windowMs / LEDGER_SLICES_PER_WINDOW;
   }
 
   /**
@@ -339,8 +357,8 @@ export class Pacer {
       watch.operating !== undefined && now < watch.resetAt
         ? watch.resetAt
         : oldest
-          ? chargeExpiry(oldest)
-          : now + WINDOW_MS + RESET_MARGIN_MS;
+          ? this.#chargeExpiry(oldest)
+          : now + this.#windowMs + RESET_MARGIN_MS;
     watch.blockedUntil = Math.max(watch.blockedUntil, until);
   }
 
@@ -425,7 +443,7 @@ export class Pacer {
     if (!(seconds > 0)) return;
     this.#spentByLedger(watch, now);
     const last = watch.ledger.at(-1);
-    if (last && now >= last.first && now - last.first < LEDGER_SLICE_MS) {
+    if (last && now >= last.first && now - last.first < this.#sliceMs) {
       last.seconds += seconds;
       last.last = Math.max(last.last, now);
     } else {
@@ -435,8 +453,8 @@ export class Pacer {
 
   /** The ledger's sum at `now`, after dropping the charges the portal has surely dropped. */
   #spentByLedger(watch: MethodWatch, now: number): number {
-    if (watch.ledger.some((c) => chargeExpiry(c) <= now)) {
-      watch.ledger = watch.ledger.filter((c) => chargeExpiry(c) > now);
+    if (watch.ledger.some((c) => this.#chargeExpiry(c) <= now)) {
+      watch.ledger = watch.ledger.filter((c) => this.#chargeExpiry(c) > now);
     }
     let sum = 0;
     for (const c of watch.ledger) sum += c.seconds;
@@ -519,9 +537,14 @@ export class Pacer {
     for (const charge of watch.ledger) {
       if (left <= allowance + EPSILON) break;
       left -= charge.seconds;
-      at = Math.max(at, chargeExpiry(charge));
+      at = Math.max(at, this.#chargeExpiry(charge));
     }
     return at;
+  }
+
+  /** When the portal has surely dropped a ledger slice: a window after its last answer, plus the margin. */
+  #chargeExpiry(charge: Charge): number {
+    return charge.last + this.#windowMs + RESET_MARGIN_MS;
   }
 
   #expire(slot: Slot): void {
@@ -574,9 +597,4 @@ function hasFigures(
   time: TimeBlock | undefined,
 ): time is TimeBlock & { operating: number; operating_reset_at: number } {
   return !!time && typeof time.operating === 'number' && typeof time.operating_reset_at === 'number';
-}
-
-/** When the portal has surely dropped a ledger slice: a window after its last answer, plus the margin. */
-function chargeExpiry(charge: Charge): number {
-  return charge.last + WINDOW_MS + RESET_MARGIN_MS;
 }

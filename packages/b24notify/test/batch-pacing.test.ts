@@ -157,6 +157,26 @@ describe.each(TRANSPORTS)('batch pacing over %s', (transport) => {
     expect(refused).toHaveLength(1);
   });
 
+  test('a portal with a one-minute operating window: the pacer told so waits one window, not ten', async () => {
+    p = await startPortal(transport, {
+      portal: {
+        ...PORTAL.portal,
+        limits: { operating: { budgetSeconds: BUDGET, windowMinutes: 1 } },
+      },
+    });
+    const b24 = paced({
+      pacing: { plan: 'standard', operatingBudget: BUDGET, operatingWindowMinutes: 1 },
+    });
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => b24.batch(sends(50, `b${i}`))));
+    expect(codes(answers)).toEqual([]);
+    expect(await stored(p)).toBe(300);
+    expect(await requests(p, '&errors=1')).toEqual([]);
+    // Two batches fit a window: the other four waited out two one-minute windows (and the
+    // pacer's margin each), far from the two ten-minute windows of the default.
+    expect(p.clock.slept).toBeGreaterThan(2 * 54_000);
+    expect(p.clock.slept).toBeLessThan(3 * 62_000);
+  });
+
   test('a batch whose answer was lost counts as run: the portal may have charged it', async () => {
     p = await startPortal(transport, PORTAL);
     // The second batch runs on the portal, but its answer is cut off halfway.
@@ -281,6 +301,35 @@ describe('Pacer.acquireBatch', () => {
     // the clock margin after they were answered. The second's may stay.
     await pacer.acquireBatch(new Map([['a', 20]]));
     expect(clock.at).toBe(1_000_000 + 600_000 + 1_000);
+  });
+
+  test('operatingWindowMinutes sets how long a charge counts', async () => {
+    const clock = manualClock();
+    const pacer = new Pacer({ ...options, operatingWindowMinutes: 1 }, clock);
+    const first = await pacer.acquireBatch(new Map([['a', 50]]));
+    first.observe(ran('a', 50, 2));
+    await pacer.acquireBatch(new Map([['a', 1]]));
+    expect(clock.at).toBe(1_000_000 + 60_000 + 1_000);
+  });
+
+  test('charges a few seconds apart leave a one-minute window one by one, not as one group', async () => {
+    const clock = manualClock();
+    const pacer = new Pacer({ ...options, operatingWindowMinutes: 1 }, clock);
+    (await pacer.acquireBatch(new Map([['a', 20]]))).observe(ran('a', 20, 2));
+    clock.at += 2_000;
+    (await pacer.acquireBatch(new Map([['a', 20]]))).observe(ran('a', 20, 2));
+    // 80 s of 100 spent; 40 more need the first charge gone, a window and the margin after it,
+    // not after the second (a ledger grouping 10 s would hold both until 63 s).
+    await pacer.acquireBatch(new Map([['a', 20]]));
+    expect(clock.at).toBe(1_000_000 + 61_000);
+  });
+
+  test('an operating window that is not a positive number of minutes is refused, naming the option', () => {
+    for (const bad of [0, -1, Number.NaN, Infinity]) {
+      expect(() => new Pacer({ ...options, operatingWindowMinutes: bad }, manualClock())).toThrow(
+        /pacing\.operatingWindowMinutes/,
+      );
+    }
   });
 
   test('single calls count what batches were charged', async () => {
