@@ -14,7 +14,9 @@ const REFERENCE = /\$result\[([^\]]*)\]((?:\[[^\]]*\])*)/g;
 function lookup(results: Map<string, unknown>, key: string, path: string): unknown {
   let value: unknown = results.get(key);
   for (const m of path.matchAll(/\[([^\]]*)\]/g)) {
-    if (value === null || typeof value !== 'object') return undefined;
+    // Own members only: `[constructor]` or `[toString]` must not reach into the prototype.
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, m[1] as string))
+      return undefined;
     value = (value as Record<string, unknown>)[m[1] as string];
   }
   return value;

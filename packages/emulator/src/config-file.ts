@@ -156,6 +156,7 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
       case 'refreshTokenTtl':
       case 'maxBodyBytes':
       case 'requestLogSize':
+      case 'requestLogBytes':
         out[key] = positiveInt(value, key);
         break;
       case 'requireHttps':

@@ -69,6 +69,11 @@ export interface PortalConfig {
   /** Requests kept in the inspection log. */
   requestLogSize: number;
   /**
+   * Bytes the inspection log keeps, counted as request and answer sizes on the wire; the
+   * oldest entries go first. Params or an answer over 64 KiB are kept as a marked preview.
+   */
+  requestLogBytes: number;
+  /**
    * MESSAGE_OUT when absent: `empty` as the newer docs say, or `message` as the older ones did.
    */
   messageOutDefault: 'empty' | 'message';
@@ -125,6 +130,7 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     state: 'active',
     maxBodyBytes: 8 * 1024 * 1024,
     requestLogSize: 2000,
+    requestLogBytes: 32 * 1024 * 1024,
     messageOutDefault: 'empty',
     errorTable: 'current',
     batchOverflow: 'per-command',

@@ -72,8 +72,10 @@ export async function handleOAuth(
   let params: Params = {};
   let status = 200;
   let answer: unknown;
+  let bodyBytes = 0;
   try {
     const body = await readBody(req, portal.config.maxBodyBytes);
+    bodyBytes = body.length;
     params = {
       ...(url.search.length > 1 ? parseQuery(url.search.slice(1)) : {}),
       ...(body.length > 0 ? parseBody(req.headers['content-type'], body) : {}),
@@ -88,7 +90,7 @@ export async function handleOAuth(
       answer = { error: 'server_error', error_description: 'Internal server error' };
     }
   }
-  sendJson(res, status, answer);
+  const sent = sendJson(res, status, answer);
   const entry = {
     id: portal.log.nextId(),
     at,
@@ -105,6 +107,9 @@ export async function handleOAuth(
     durationMs: performance.now() - started,
     notificationIds: [],
   };
-  portal.log.add(entry);
-  portal.emit('request', entry);
+  const stored = portal.log.add(entry, {
+    requestBytes: (req.url ?? '').length + bodyBytes,
+    responseBytes: sent.length,
+  });
+  if (portal.listenerCount('request') > 0) portal.emit('request', portal.log.show(stored));
 }

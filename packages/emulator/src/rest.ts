@@ -8,7 +8,6 @@ import { METHODS } from './methods/index.js';
 import { Paged, type MethodContext } from './methods/types.js';
 import { str } from './methods/params.js';
 import type { Caller, Portal } from './portal/portal.js';
-import { maskSecrets } from './portal/request-log.js';
 import { parseBody, parseQuery, type Params } from './wire/body.js';
 import { errorBody, readBody, sendJson } from './wire/http.js';
 import { timeBlock, type PlainTimeBlock, type TimeBlock } from './wire/time.js';
@@ -21,7 +20,28 @@ export interface RestRoute {
   format: 'json' | 'xml';
 }
 
-/** Parse `/rest/{user}/{code}/{method}` or `/rest/{method}`, with an optional `.json`/`.xml` suffix. */
+/**
+ * One path segment, percent-decoded. A `%` not followed by two hex digits (or escapes that are
+ * not UTF-8) is a 400 `ERROR_ARGUMENT`: the docs do not cover such a path, and this is the
+ * answer the emulator gives any malformed input (see `wire/body.ts`). The message does not
+ * quote the segment, which may be a webhook code.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RestError(
+      'ERROR_ARGUMENT',
+      'Malformed request path: a percent sign must be followed by two hex digits of UTF-8',
+      400,
+    );
+  }
+}
+
+/**
+ * Parse `/rest/{user}/{code}/{method}` or `/rest/{method}`, with an optional `.json`/`.xml` suffix.
+ * Throws a RestError for a segment that cannot be percent-decoded.
+ */
 export function parseRestPath(pathname: string): RestRoute | undefined {
   const parts = pathname.split('/').filter((p) => p !== '');
   if (parts[0] !== 'rest') return undefined;
@@ -31,11 +51,11 @@ export function parseRestPath(pathname: string): RestRoute | undefined {
   else if (parts.length === 4) {
     const userId = Number(parts[1]);
     if (!Number.isInteger(userId)) return undefined;
-    webhook = { userId, code: decodeURIComponent(parts[2] as string) };
+    webhook = { userId, code: decodeSegment(parts[2] as string) };
     raw = parts[3];
   } else return undefined;
   if (!raw) return undefined;
-  let method = decodeURIComponent(raw).toLowerCase();
+  let method = decodeSegment(raw).toLowerCase();
   let format: RestRoute['format'] = 'json';
   if (method.endsWith('.json')) method = method.slice(0, -5);
   else if (method.endsWith('.xml')) {
@@ -229,10 +249,11 @@ async function applyFault(portal: Portal, fault: Fault, res: ServerResponse): Pr
 }
 
 /** Write half of the answer with the full length announced, then drop the connection. */
-function sendTruncated(res: ServerResponse, status: number, body: unknown): void {
+function sendTruncated(res: ServerResponse, status: number, body: unknown): Buffer {
   const text = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': text.length });
   res.write(text.subarray(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
+  return text;
 }
 
 /** Handle one HTTP request under `/rest/`. */
@@ -246,8 +267,17 @@ export async function handleRest(
 ): Promise<void> {
   const started = performance.now();
   const at = portal.clock.now();
-  const requestId = portal.log.nextId();
-  const route = parseRestPath(url.pathname);
+  // Taken after the last `await`, so ids follow the order entries reach the log (RequestLog).
+  let requestId: number | undefined;
+  let requestBytes = (req.url ?? '').length;
+  let responseBytes = 0;
+  let route: RestRoute | undefined;
+  let pathError: unknown;
+  try {
+    route = parseRestPath(url.pathname);
+  } catch (err) {
+    pathError = err;
+  }
   const created: number[] = [];
   let params: Params = {};
   let status = 200;
@@ -257,6 +287,8 @@ export async function handleRest(
   let transport: 'webhook' | 'oauth' | 'session' | 'none' = route?.webhook ? 'webhook' : 'none';
   try {
     const body = await readBody(req, portal.config.maxBodyBytes);
+    requestBytes += body.length;
+    if (pathError) throw pathError;
     if (!route) throw portal.error('ERROR_METHOD_NOT_FOUND');
     params = requestParams(url, req.headers['content-type'], body);
     if (route.format === 'xml') {
@@ -281,6 +313,7 @@ export async function handleRest(
     // `res.destroyed` stays false for a while after the socket goes, so remember it here.
     dropped = fault !== undefined && (await applyFault(portal, fault, res));
     if (dropped) return;
+    requestId = portal.log.nextId();
     const outcome =
       route.method === 'batch'
         ? runBatch(caller, params, requestId, created)
@@ -292,17 +325,18 @@ export async function handleRest(
     answer = errorBody(restError);
   } finally {
     if (!dropped && !res.destroyed) {
-      if (fault?.type === 'truncate') sendTruncated(res, status, answer);
-      else sendJson(res, status, answer);
+      if (fault?.type === 'truncate') responseBytes = sendTruncated(res, status, answer).length;
+      else responseBytes = sendJson(res, status, answer).length;
     }
     const entry = {
-      id: requestId,
+      id: requestId ?? portal.log.nextId(),
       at,
       httpMethod: req.method ?? 'GET',
       path: route?.webhook
         ? `/rest/${route.webhook.userId}/***/${route.method}`
         : maskWebhookCode(url.pathname),
-      method: route?.method ?? maskWebhookCode(url.pathname),
+      // A method with a `/` came from `%2F` in the path, and may hold a webhook code.
+      method: route && !route.method.includes('/') ? route.method : maskWebhookCode(url.pathname),
       transport,
       // Masked when read (see RequestLog): this runs on every request.
       params,
@@ -313,8 +347,7 @@ export async function handleRest(
       durationMs: performance.now() - started,
       notificationIds: created,
     };
-    portal.log.add(entry);
-    if (portal.listenerCount('request') > 0)
-      portal.emit('request', { ...entry, params: maskSecrets(params) });
+    const stored = portal.log.add(entry, { requestBytes, responseBytes });
+    if (portal.listenerCount('request') > 0) portal.emit('request', portal.log.show(stored));
   }
 }

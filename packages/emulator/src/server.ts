@@ -32,6 +32,16 @@ export function createRequestHandler(
 ) {
   const batch = runBatch.bind(null, portal);
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Node's own check answers with an
+    // empty body, so the server turns it off (`requireHostHeader`) and answers here in JSON.
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      res.shouldKeepAlive = false;
+      sendJson(res, 400, {
+        error: 'INVALID_REQUEST',
+        error_description: 'Missing Host header: HTTP/1.1 requests must name the host',
+      });
+      return;
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -70,8 +80,8 @@ export function createServer(
 ): Server {
   const handler = createRequestHandler(portal, tls !== undefined, baseUrl, options);
   const server = tls
-    ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler)
-    : createHttpServer(handler);
+    ? createHttpsServer({ key: tls.key, cert: tls.cert, requireHostHeader: false }, handler)
+    : createHttpServer({ requireHostHeader: false }, handler);
   // Clients keep connections alive between calls; closing them sooner than a client expects
   // turns a reused socket into an ECONNRESET on the next call.
   server.keepAliveTimeout = 65_000;

@@ -265,7 +265,7 @@ describe.each(TRANSPORTS)('chaos over %s', (transport) => {
     const refused = await setChaos(bad);
     expect(refused.status).toBe(400);
     expect(refused.headers['content-type']).toMatch(/^application\/json\b/);
-    expect(refused.body.error).toMatch(message);
+    expect(refused.body.error_description).toMatch(message);
     expect((await t.control('GET', '/chaos')).json).toEqual(good);
     expect((await t.hook('profile')).status).toBe(500);
   });
@@ -278,7 +278,7 @@ describe.each(TRANSPORTS)('chaos over %s', (transport) => {
       body: '{"rules": [',
     });
     expect(a.status).toBe(400);
-    expect(a.body.error).toMatch(/^body: /);
+    expect(a.body.error_description).toMatch(/^body: /);
   });
 
   it('refuses invalid settings in the config at start, naming the field', async () => {

@@ -127,6 +127,90 @@ describe('the emulator never crashes and always answers clearly', () => {
     await stillHealthy();
   });
 
+  test('a broken %-escape in a REST path is a 400 ERROR_ARGUMENT, in the method and in the webhook code', async () => {
+    const code = hookPath.split('/')[3] as string;
+    for (const path of [
+      '/rest/im.notify.get%zz',
+      '/rest/%E0%A4%A',
+      `/rest/1/${code}%/profile`,
+      '/rest/1/%zz/profile',
+    ]) {
+      const a = await p.request(path);
+      expectClearError(a);
+      expect(a.body.error, path).toBe('ERROR_ARGUMENT');
+    }
+    await stillHealthy();
+  });
+
+  test('parameters holding Object.prototype keys are dropped like __proto__, so methods answer their own 4xx', async () => {
+    const keys = ['toString', 'valueOf', 'hasOwnProperty', 'toLocaleString', '__defineGetter__'];
+    for (const key of keys) {
+      for (const body of [
+        { USER_ID: { [key]: 1 }, MESSAGE: 'x' },
+        { USER_ID: 1, MESSAGE: { [key]: 'x' } },
+        { USER_ID: 1, MESSAGE: 'x', ATTACH: [{ MESSAGE: { [key]: 'x' } }] },
+      ]) {
+        const a = await p.hook('im.notify.personal.add', body);
+        expect(a.status, `${key}: ${a.text}`).toBeLessThan(500);
+        expect(a.json).toBeTypeOf('object');
+      }
+      const form = await p.request(`${hookPath}im.notify.personal.add`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `USER_ID=1&MESSAGE[${key}]=x`,
+      });
+      expectClearError(form);
+      expect(form.body.error).toBe('MESSAGE_EMPTY');
+      for (const params of [{ ONLY_CURRENT: { [key]: 'Y' }, ID: 1 }, { FILTER: { NAME: { [key]: 1 } } }]) {
+        for (const method of ['im.notify.read', 'user.get', 'im.notify.get', 'im.notify.read.list']) {
+          const a = await p.hook(method, params);
+          expect(a.status, `${method} ${key}: ${a.text}`).toBeLessThan(500);
+        }
+      }
+      const batch = await p.hook('batch', {
+        halt: { [key]: 1 },
+        cmd: {
+          a: { [key]: 'profile' },
+          b: `im.notify.personal.add?USER_ID=1&MESSAGE[${key}]=x`,
+          c: 'profile',
+        },
+      });
+      expect(batch.status, batch.text).toBe(200);
+      const result = batch.body.result as Record<string, Record<string, unknown>>;
+      expect(result.result_error?.b).toMatchObject({ error: 'MESSAGE_EMPTY' });
+      expect(result.result?.c).toMatchObject({ ID: '1' });
+    }
+    await stillHealthy();
+  });
+
+  test('a batch reference into a prototype member leads nowhere', async () => {
+    const a = await p.hook('batch', {
+      cmd: {
+        a: 'profile',
+        b: 'im.notify.personal.add?USER_ID=1&MESSAGE=$result[a][constructor][name]',
+        c: 'im.notify.personal.add?USER_ID=1&MESSAGE=x$result[a][toString]',
+      },
+    });
+    expect(a.status).toBe(200);
+    const result = a.body.result as Record<string, Record<string, unknown>>;
+    expect(result.result_error?.b).toMatchObject({ error: 'MESSAGE_EMPTY' });
+    const id = result.result?.c;
+    expect(p.emu.portal.store.getNotification(Number(id))?.message).toBe('x');
+  });
+
+  test('a request without a Host header gets a JSON 400 (HTTP/1.1 requires one); HTTP/1.0 needs none', async () => {
+    const port = Number(new URL(p.emu.url).port);
+    const answer = await raw(port, 'GET /rest/server.time HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      error: 'INVALID_REQUEST',
+      error_description: expect.stringMatching(/Host/),
+    });
+    const old = await raw(port, `GET ${hookPath}server.time HTTP/1.0\r\n\r\n`);
+    expect(old).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   test('malformed HTTP on the socket gets a 400 or a closed connection, never a crash', async () => {
     const port = Number(new URL(p.emu.url).port);
     const inputs = [

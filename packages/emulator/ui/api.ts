@@ -36,6 +36,8 @@ export interface RequestEntry {
   fault?: string;
   durationMs: number;
   notificationIds: number[];
+  /** Params or the answer were too large to keep whole: they hold a marked preview. */
+  truncated?: true;
 }
 
 /** A stored notification (`StoredNotification` plus the author's name). */
@@ -89,7 +91,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   });
   const data: unknown = await res.json().catch(() => ({}));
   if (!res.ok) {
-    const err = data && typeof data === 'object' && 'error' in data ? String(data.error) : res.statusText;
+    // Control-API errors are `{error: CODE, error_description: message}`; the message is for people.
+    const err =
+      data && typeof data === 'object' && 'error_description' in data
+        ? String(data.error_description)
+        : res.statusText;
     throw new ApiError(`${method} ${path}: ${err}`, res.status);
   }
   return data as T;

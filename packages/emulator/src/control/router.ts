@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Portal } from '../portal/portal.js';
+import { RestError } from '../errors.js';
 import { readBody, sendJson } from '../wire/http.js';
 import { streamEvents } from './events.js';
+import { guardBodyType, guardOrigin } from './guard.js';
 import {
   deleteNotification,
   getNotification,
@@ -44,11 +46,44 @@ const ROUTES: Record<string, Partial<Record<string, ControlHandler>>> = {
   '/events': { GET: streamEvents },
 };
 
+/** Largest control-API body; settings and chaos rules are small. */
+const MAX_CONTROL_BODY = 1024 * 1024;
+
 function match(path: string): { route: string; id?: string } | undefined {
-  if (ROUTES[path]) return { route: path };
+  if (Object.hasOwn(ROUTES, path)) return { route: path };
   const m = /^(\/[a-z]+)\/([^/]+)$/.exec(path);
-  if (m && ROUTES[`${m[1]}/:id`]) return { route: `${m[1]}/:id`, id: decodeURIComponent(m[2] as string) };
-  return undefined;
+  if (!m || !Object.hasOwn(ROUTES, `${m[1]}/:id`)) return undefined;
+  let id: string;
+  try {
+    id = decodeURIComponent(m[2] as string);
+  } catch {
+    throw new ControlError('id: a percent sign must be followed by two hex digits of UTF-8');
+  }
+  return { route: `${m[1]}/:id`, id };
+}
+
+/**
+ * No control setting is named like a prototype member, and handlers look names up in plain
+ * objects, so a body holding one (`__proto__`, `toString`…) at any depth is refused as a whole.
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  'prototype',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
+function refuseReservedKeys(body: unknown): void {
+  const stack: [unknown, string][] = [[body, 'body']];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, where] = item;
+    if (value === null || typeof value !== 'object') continue;
+    for (const [key, child] of Object.entries(value)) {
+      const path = Array.isArray(value) ? `${where}[${key}]` : `${where}.${key}`;
+      if (!Array.isArray(value) && RESERVED_KEYS.has(key)) {
+        throw new ControlError(`${path}: "${key}" is not a setting of any control endpoint`);
+      }
+      stack.push([child, path]);
+    }
+  }
 }
 
 /** Handle a request under CONTROL_PREFIX. Bodies are JSON; answers are JSON (or an event stream). */
@@ -61,11 +96,24 @@ export async function handleControl(
 ): Promise<void> {
   try {
     const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/$/, '') || '/';
+    // Before anything else: a foreign page learns nothing, not even which endpoints exist.
+    guardOrigin(req, [portal.config.domain]);
     const found = match(path);
     if (!found) throw new ControlError(`no such endpoint: ${path}`, 404);
-    const handler = ROUTES[found.route]?.[req.method ?? 'GET'];
-    if (!handler) throw new ControlError(`${req.method} not allowed on ${path}`, 405);
-    const raw = await readBody(req, 1024 * 1024);
+    const routes = ROUTES[found.route] ?? {};
+    const verb = req.method ?? 'GET';
+    const handler = Object.hasOwn(routes, verb) ? routes[verb] : undefined;
+    if (!handler) throw new ControlError(`${verb} not allowed on ${path}`, 405);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, MAX_CONTROL_BODY);
+    } catch (err) {
+      if (err instanceof RestError && err.status === 413) {
+        throw new ControlError(`body: over ${MAX_CONTROL_BODY} bytes`, 413);
+      }
+      throw err;
+    }
+    guardBodyType(req, raw);
     let body: unknown;
     if (raw.length > 0) {
       try {
@@ -73,12 +121,15 @@ export async function handleControl(
       } catch {
         throw new ControlError('body: not valid JSON');
       }
+      refuseReservedKeys(body);
     }
     const value = handler({ portal, req, res, url, body, baseUrl, ...(found.id ? { id: found.id } : {}) });
     if (value !== undefined) sendJson(res, 200, value);
   } catch (err) {
-    const status = err instanceof ControlError ? err.status : 500;
-    const message = err instanceof ControlError ? err.message : 'internal error';
-    sendJson(res, status, { error: message });
+    if (err instanceof ControlError) {
+      sendJson(res, err.status, { error: err.code, error_description: err.message });
+    } else {
+      sendJson(res, 500, { error: 'INTERNAL_ERROR', error_description: 'internal error' });
+    }
   }
 }

@@ -94,7 +94,7 @@ export function putPortal(r: ControlRequest) {
   const c = r.portal.config;
   const changes: Partial<typeof c> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (key in PORTAL_SETTINGS) {
+    if (Object.hasOwn(PORTAL_SETTINGS, key)) {
       const allowed: readonly string[] = PORTAL_SETTINGS[key as keyof typeof PORTAL_SETTINGS];
       if (typeof value !== 'string' || !allowed.includes(value)) {
         throw new ControlError(`${key}: expected one of ${allowed.map((a) => `"${a}"`).join(', ')}`);

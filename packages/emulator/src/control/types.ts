@@ -18,13 +18,31 @@ export interface ControlRequest {
 /** A control handler answers a value (sent as JSON 200) or writes the response itself (undefined). */
 export type ControlHandler = (r: ControlRequest) => unknown;
 
-/** A client mistake in a control call: answered 400 (or the status given) with its message. */
+/** The `error` code of a control-API answer, by HTTP status; the message is its `error_description`. */
+const ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'BAD_REQUEST',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/**
+ * A client mistake in a control call: answered 400 (or the status given) as
+ * `{"error": CODE, "error_description": message}`, the shape REST errors have too.
+ */
 export class ControlError extends Error {
   constructor(
     message: string,
     readonly status = 400,
   ) {
     super(message);
+  }
+
+  /** The stable code for the status, e.g. `NOT_FOUND`. */
+  get code(): string {
+    return ERROR_CODES[this.status] ?? 'BAD_REQUEST';
   }
 }
 

@@ -70,7 +70,16 @@ export class Portal extends EventEmitter<PortalEvents> {
     this.setMaxListeners(100);
     for (const u of config.users) this.#users.set(u.ID, u);
     this.chaos = new Chaos(config.chaos);
-    this.log = new RequestLog(config.requestLogSize);
+    this.log = new RequestLog({
+      maxEntries: config.requestLogSize,
+      maxBytes: config.requestLogBytes,
+      secrets: () => ({
+        texts: [...this.config.webhooks.map((w) => w.code), ...this.config.apps.map((a) => a.clientSecret)],
+        isToken: (candidate) =>
+          this.store.byAccessToken(candidate) !== undefined ||
+          this.store.byRefreshToken(candidate) !== undefined,
+      }),
+    });
     this.limits = resolveLimits(config.plan, config.limits);
     this.bucket = null;
     this.operating = null;

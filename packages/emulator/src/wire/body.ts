@@ -10,10 +10,12 @@
  *   a JS array; any other map becomes a plain object (whose integer-like keys JS enumerates in
  *   ascending order, so PHP's insertion order of such keys is lost). The top level is always
  *   an object.
- * - A key segment named `__proto__`, `constructor` or `prototype`, at any level, drops the
- *   whole variable (form fields and multipart) or that member (JSON). PHP would keep them; no
+ * - A key segment named `prototype` or like any member of `Object.prototype` (`__proto__`,
+ *   `constructor`, `toString`, `valueOf`, `hasOwnProperty`…), at any level, drops the whole
+ *   variable (form fields and multipart) or that member (JSON). PHP would keep them; no
  *   Bitrix24 method uses such a name, and dropping them keeps the result safe even for
- *   careless merging code downstream.
+ *   careless merging code downstream, and for `String(value)`, which throws on an object whose
+ *   own `toString` is not a function.
  * - More than {@link MAX_NESTING} bracket levels drops the variable, as PHP's
  *   `max_input_nesting_level` does (PHP also deletes an earlier variable of the same name;
  *   that quirk is not copied). JSON nested deeper than that is rejected with a 400 instead,
@@ -56,7 +58,10 @@ export const MAX_PARAMS = 10_000;
 /** Longest multipart boundary accepted; RFC 2046 allows 70, leave room for sloppy clients. */
 const MAX_BOUNDARY_LENGTH = 200;
 
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
+  'prototype',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
 
 /** PHP's canonical integer keys; only these move an array's next append index. */
 const INTEGER_KEY = /^(?:0|[1-9][0-9]*)$/;
