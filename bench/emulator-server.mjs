@@ -17,6 +17,10 @@
 //                                 QUERY_LIMIT_EXCEEDED), by HTTP status and error code, and the
 //                                 store's size; with `detail`, the store by type and its distinct
 //                                 messages (so a loss hidden by a duplicate still shows)
+//   ← { type: 'fill', id, count, userId }
+//                               → { id, notifications } stores `count` notifications for the user
+//                                 straight into the store (every other one read), as a long
+//                                 session would leave them: for benchmarks of reads
 //   ← { type: 'shutdown' }      closes the server and exits 0 (so --cpu-prof writes its profile)
 // Requests are counted only from the first `reset` or `requests`: the throughput benchmark, which
 // asks neither, pays nothing for it.
@@ -109,6 +113,27 @@ process.on('message', (msg) => {
       notifications: emu.portal.store.size,
       ...(msg.detail ? { detail: storeDetail() } : {}),
     });
+  } else if (msg?.type === 'fill') {
+    const now = emu.portal.clock.now();
+    for (let i = 0; i < msg.count; i++) {
+      emu.portal.store.addNotification({
+        userId: msg.userId,
+        authorId: 1,
+        type: 'personal',
+        message: `Task Reminder ${i}`,
+        messageOut: 'Task Reminder (email)',
+        tag: null,
+        subTag: null,
+        appKey: 'webhook#1',
+        clientId: null,
+        attach: null,
+        read: i % 2 === 0,
+        createdAt: now,
+        requestId: null,
+        answers: [],
+      });
+    }
+    process.send?.({ id: msg.id, notifications: emu.portal.store.size });
   } else if (msg?.type === 'gc') {
     globalThis.gc?.();
     process.send?.({ id: msg.id, collected: typeof globalThis.gc === 'function' });

@@ -33,6 +33,7 @@ import {
 /** Benchmark modules, relative to bench/. */
 const BENCHMARKS = [
   'emulator.mjs',
+  'emulator-reads.mjs',
   'library-overhead.mjs',
   'library-startup.mjs',
   'cli-startup.mjs',

@@ -215,6 +215,31 @@ describe('emulator, demo, completion, help, version', () => {
     expect(bad.stderr).toContain('--plan: expected standard, enterprise or off, got "gold"');
   });
 
+  test('emulator --config with several portals serves each of them', async () => {
+    const config = join(box.dir, 'portals.json');
+    writeFileSync(config, JSON.stringify({ plan: 'off', portals: [{ name: 'shop' }, { name: 'crm' }] }));
+    const child = spawn(process.execPath, [BIN, 'emulator', '--port', '0', '--config', config], {
+      env: { PATH: process.env.PATH ?? '', ...box.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let banner = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        banner += chunk;
+        if (banner.includes('Press Ctrl+C')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`exited early: ${banner}`)));
+    });
+    const crm = /^ {2}crm +(\S+)$/m.exec(banner)?.[1] ?? '';
+    const shop = /^ {2}shop +(\S+)$/m.exec(banner)?.[1] ?? '';
+    expect(new URL(crm).port).not.toBe(new URL(shop).port);
+    const sent = await run(['send', '--webhook', crm, '--user', '1', '--text', 'to crm', '-q']);
+    expect(sent.stdout).toBe('1\n');
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+
   test('completion scripts for bash and zsh', async () => {
     const [bash, zsh, fish] = await Promise.all([
       run(['completion', 'bash']),

@@ -22,6 +22,12 @@ export function banner(emu: RunningEmulator, tryLines?: readonly string[]): stri
     `Token endpoint:   ${emu.url}/oauth/token/  (oauth.tokenUrl, B24_TOKEN_URL)`,
     `Inspection API:   ${emu.url}${CONTROL_PREFIX}/notifications`,
   ];
+  if (emu.portals.length > 1) {
+    // Every portal's own address; its credentials are on its own Controls page and in
+    // GET /_emulator/api/portals (codes masked there).
+    lines.push('', `Portals (${emu.addressing === 'host' ? 'by Host header' : 'one port each'}):`);
+    for (const p of emu.portals) lines.push(`  ${p.name.padEnd(16)}${p.webhookUrl}`);
+  }
   if (emu.caCertPath) {
     lines.push(
       `CA certificate:   ${emu.caCertPath}`,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadPortalConfig } from './config-file.js';
-import type { PortalConfig } from './config.js';
+import { ConfigError, loadEmulatorConfig } from './config-file.js';
+import type { PortalConfig, PortalsConfig } from './config.js';
 import { banner } from './banner.js';
 import { startEmulator, type RunningEmulator } from './index.js';
 import { isPlanPreset } from './limits/presets.js';
@@ -17,7 +17,8 @@ Options:
   --port N          port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --host ADDR       address to bind (default 127.0.0.1)
   --https           serve HTTPS with a certificate from a local CA (printed on start)
-  --config FILE     portal settings as JSON: users, webhooks, apps, plan, limits, chaos, ...
+  --config FILE     portal settings as JSON: users, webhooks, apps, plan, limits, chaos, ...;
+                    several portals: {"portals": [{"name": "a"}, ...], "addressing": "port"|"host"}
   --data FILE       keep the portal in this SQLite file across restarts (default: in memory)
   --plan NAME       limits preset: standard (default), enterprise or off
   -h, --help        show this help
@@ -77,8 +78,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return 2;
   }
   let portal: Partial<PortalConfig> = {};
+  let many: PortalsConfig | undefined;
   try {
-    if (values.config) portal = loadPortalConfig(values.config);
+    const loaded = values.config ? loadEmulatorConfig(values.config) : {};
+    if ('portals' in loaded) many = loaded;
+    else portal = loaded;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`b24notify-emulator: --config ${err.message}\n`);
@@ -100,7 +104,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       ...(values.host ? { host: values.host } : {}),
       ...(values.https ? { https: true } : {}),
       ...(values.data ? { dataPath: values.data } : {}),
+      // --plan applies to every portal that does not choose its own.
       portal,
+      ...(many ? { portals: many.portals, ...(many.addressing ? { addressing: many.addressing } : {}) } : {}),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseChaosSettings } from './chaos.js';
-import type { AppConfig, PortalConfig, UserConfig, WebhookConfig } from './config.js';
+import {
+  defaultPortalName,
+  type AppConfig,
+  type PortalConfig,
+  type PortalEntry,
+  type PortalsConfig,
+  type UserConfig,
+  type WebhookConfig,
+} from './config.js';
 import { isPlanPreset, resolveLimits, type LimitOverrides } from './limits/presets.js';
 
 /** A configuration mistake, phrased for the person who wrote the file: field, problem, fix. */
@@ -9,6 +17,9 @@ export class ConfigError extends Error {
 }
 
 type Json = Record<string, unknown>;
+
+/** A portal name is a DNS label, since with Host addressing it is one (`<name>.localhost`). */
+const PORTAL_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function fail(field: string, problem: string): never {
   throw new ConfigError(`${field}: ${problem}`);
@@ -116,6 +127,11 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
   const out: Partial<PortalConfig> = {};
   for (const [key, value] of Object.entries(input)) {
     switch (key) {
+      case 'name':
+        if (typeof value !== 'string' || !PORTAL_NAME.test(value))
+          fail(key, 'expected a DNS label: lower-case letters, digits and "-", e.g. "shop-1"');
+        out.name = value;
+        break;
       case 'domain':
       case 'memberId':
         out[key] = text(value, key);
@@ -201,8 +217,56 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
   return out;
 }
 
-/** Read and check a portal configuration file. */
-export function loadPortalConfig(path: string): Partial<PortalConfig> {
+/**
+ * Check a list of portals (`"portals"` of a config file, or of `startEmulator`): each entry is
+ * a portal's settings plus an optional `port`; names are unique (by position when absent), as
+ * are fixed ports. `shared` settings apply to every portal that does not set them itself.
+ */
+export function validatePortals(input: unknown, shared: Partial<PortalConfig> = {}): PortalEntry[] {
+  if (!Array.isArray(input) || input.length === 0)
+    fail('portals', 'expected a non-empty list of portals, e.g. [{"name": "a"}, {"name": "b"}]');
+  const names = new Set<string>();
+  const ports = new Set<number>();
+  return input.map((entry: unknown, i) => {
+    const f = `portals[${i}]`;
+    if (!isObject(entry)) fail(f, 'expected an object of portal settings, e.g. {"name": "a"}');
+    const { port, ...settings } = entry;
+    let portal: Partial<PortalConfig>;
+    try {
+      portal = { ...shared, ...validatePortalConfig(settings) };
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`${f}.${err.message}`);
+      throw err;
+    }
+    const name = portal.name ?? defaultPortalName(i);
+    if (names.has(name)) fail(`${f}.name`, `portal "${name}" is listed twice: give each a name of its own`);
+    names.add(name);
+    const out: PortalEntry = { ...portal, name };
+    if (port !== undefined) {
+      if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535)
+        fail(`${f}.port`, `expected a port from 0 to 65535, got ${JSON.stringify(port)}`);
+      if ((port as number) !== 0 && ports.has(port as number))
+        fail(`${f}.port`, `port ${String(port)} is taken by another portal`);
+      ports.add(port as number);
+      out.port = port as number;
+    }
+    return out;
+  });
+}
+
+/**
+ * Check an emulator configuration: the settings of one portal (as `validatePortalConfig`), or
+ * `{"portals": [...], "addressing": "port" | "host", ...settings shared by every portal}`.
+ */
+export function validateEmulatorConfig(input: unknown): Partial<PortalConfig> | PortalsConfig {
+  if (!isObject(input) || !('portals' in input)) return validatePortalConfig(input);
+  const { portals, addressing, ...shared } = input;
+  const out: PortalsConfig = { portals: validatePortals(portals, validatePortalConfig(shared)) };
+  if (addressing !== undefined) out.addressing = oneOf(addressing, 'addressing', ['port', 'host']);
+  return out;
+}
+
+function readJson(path: string): unknown {
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
@@ -212,14 +276,29 @@ export function loadPortalConfig(path: string): Partial<PortalConfig> {
       code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read it (${code ?? 'unknown error'})`,
     );
   }
-  let json: unknown;
   try {
-    json = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch (err) {
     throw new ConfigError(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/** Read and check a portal configuration file (one portal; see `loadEmulatorConfig` for several). */
+export function loadPortalConfig(path: string): Partial<PortalConfig> {
+  const json = readJson(path);
   try {
     return validatePortalConfig(json);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Read and check an emulator configuration file: one portal's settings, or `{"portals": [...]}`. */
+export function loadEmulatorConfig(path: string): Partial<PortalConfig> | PortalsConfig {
+  const json = readJson(path);
+  try {
+    return validateEmulatorConfig(json);
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`${path}: ${err.message}`);
     throw err;

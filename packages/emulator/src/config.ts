@@ -41,6 +41,12 @@ export type PortalState = 'active' | 'deleted' | 'overloaded' | 'free-plan';
 
 /** Everything that describes the emulated portal. Every number of spec §1–§6 is a setting here. */
 export interface PortalConfig {
+  /**
+   * A short name for the portal (a DNS label): how the control API (`?portal=`), the inbox's
+   * portal selector and, with Host addressing, the Host header (`<name>.localhost`) find it
+   * in an emulator serving several. `default` when there is only one.
+   */
+  name: string;
   /** The portal's domain as it appears in token answers (`domain`, `client_endpoint`). */
   domain: string;
   /** The member id reported in token answers. */
@@ -115,6 +121,7 @@ export const DEFAULT_USERS: readonly UserConfig[] = [
 /** A complete configuration: defaults, with `partial` laid over them. Fresh secrets each call. */
 export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig {
   return {
+    name: 'default',
     domain: 'localhost',
     memberId: secret(16),
     timezone: '+00:00',
@@ -136,4 +143,32 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     batchOverflow: 'per-command',
     ...partial,
   };
+}
+
+/**
+ * How an emulator serving several portals tells their requests apart: `port` gives each
+ * portal its own listener; `host` serves them all on one, chosen by the Host header
+ * (`<name>.localhost`, or the portal's `domain`).
+ */
+export type Addressing = 'port' | 'host';
+
+/** One portal of a many-portal emulator: its settings and, with port addressing, its port. */
+export interface PortalEntry extends Partial<PortalConfig> {
+  /**
+   * The port of this portal's listener (port addressing only); 0 picks a free one. Unset: the
+   * emulator's `port` plus the portal's index when that is not 0, else a free one.
+   */
+  port?: number;
+}
+
+/** Several portals in one emulator, as a config file or `startEmulator` gives them. */
+export interface PortalsConfig {
+  portals: PortalEntry[];
+  /** `port` unless set. */
+  addressing?: Addressing;
+}
+
+/** The name a portal gets when its entry gives none: `portal1`, `portal2`, … by position. */
+export function defaultPortalName(index: number): string {
+  return `portal${index + 1}`;
 }

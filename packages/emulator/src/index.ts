@@ -1,18 +1,36 @@
 import type { AddressInfo } from 'node:net';
-import { validatePortalConfig } from './config-file.js';
-import { resolveConfig, type PortalConfig } from './config.js';
+import type { Server } from 'node:http';
+import { ConfigError, validatePortalConfig, validatePortals } from './config-file.js';
+import { resolveConfig, type Addressing, type PortalConfig, type PortalEntry } from './config.js';
+import { PortalDirectory, type HostedPortal } from './hosting.js';
 import { Portal } from './portal/portal.js';
 import { SqlitePersistence } from './portal/sqlite.js';
 import { Store } from './portal/store.js';
-import { createServer } from './server.js';
+import { createHostingHandler, listenerServer } from './server.js';
 import { ensureTls } from './tls.js';
 
-export type { AppConfig, PortalConfig, PortalState, UserConfig, WebhookConfig } from './config.js';
+export type {
+  Addressing,
+  AppConfig,
+  PortalConfig,
+  PortalEntry,
+  PortalsConfig,
+  PortalState,
+  UserConfig,
+  WebhookConfig,
+} from './config.js';
 export { DEFAULT_USERS, resolveConfig } from './config.js';
 export type { ChaosRule, ChaosSettings, Fault } from './chaos.js';
 export type { LimitOverrides, LimitSettings, PlanPreset } from './limits/presets.js';
 export { PRESETS } from './limits/presets.js';
-export { ConfigError, loadPortalConfig, validatePortalConfig } from './config-file.js';
+export {
+  ConfigError,
+  loadEmulatorConfig,
+  loadPortalConfig,
+  validateEmulatorConfig,
+  validatePortalConfig,
+  validatePortals,
+} from './config-file.js';
 export { SYSTEM_ERRORS, type ErrorTable, type SystemErrorCode } from './errors.js';
 export { CONTROL_PREFIX } from './control/router.js';
 export { banner } from './banner.js';
@@ -24,7 +42,10 @@ export { dataDir, ensureTls, type TlsMaterial } from './tls.js';
 
 /** How to start an emulator. */
 export interface EmulatorOptions {
-  /** Port to listen on; 0 (the default) picks a free one. */
+  /**
+   * Port to listen on; 0 (the default) picks a free one. With several portals addressed by
+   * port, the first portal's; the others take the next ones (or free ones when this is 0).
+   */
   port?: number;
   /** Address to bind; loopback by default, so nothing outside this machine can reach it. */
   host?: string;
@@ -32,9 +53,22 @@ export interface EmulatorOptions {
   https?: boolean;
   /** Where the local CA lives; defaults to the per-user data directory. */
   tlsDir?: string;
-  /** The portal: users, webhooks, apps, limits, faults…; unset fields take defaults. */
+  /**
+   * The portal: users, webhooks, apps, limits, faults…; unset fields take defaults. With
+   * `portals`, the settings every portal shares unless its entry sets them.
+   */
   portal?: Partial<PortalConfig>;
-  /** Keep the portal in this SQLite file across restarts; in memory when absent. */
+  /**
+   * Several portals in one emulator, each with its own users, webhooks, apps, limits and
+   * store. Names default to `portal1`, `portal2`…; domains to `<name>.localhost`.
+   */
+  portals?: PortalEntry[];
+  /** How requests reach each of `portals`: its own port (the default) or the Host header. */
+  addressing?: Addressing;
+  /**
+   * Keep the portal in this SQLite file across restarts; in memory when absent. With several
+   * portals, one file each, named after the portal: `portal.db` → `portal.a.db`.
+   */
   dataPath?: string;
 }
 
@@ -50,7 +84,26 @@ export interface EmulatorTokens {
   userId: number;
 }
 
-/** A running emulator. */
+/** One portal of a running emulator, with everything a client needs to reach it. */
+export interface RunningPortal {
+  /** The portal's name (`default` for the only one). */
+  name: string;
+  /**
+   * Base URL, e.g. `http://127.0.0.1:24025`. With Host addressing `http://<name>.localhost:PORT`:
+   * browsers and curl resolve `*.localhost` to loopback, Node's resolver may not (send to
+   * the emulator's `url` with this Host header instead).
+   */
+  url: string;
+  /** The default webhook's URL, ending in `/`: append a method name. */
+  webhookUrl: string;
+  /** The domain as OPI's token form expects it (`127.0.0.1:24024`). */
+  domain: string;
+  tokens: EmulatorTokens;
+  /** The portal itself, for in-process inspection and control. */
+  portal: Portal;
+}
+
+/** A running emulator: its first portal's details at the top, every portal under `portals`. */
 export interface RunningEmulator {
   /** Base URL, e.g. `https://127.0.0.1:24024`. */
   url: string;
@@ -63,7 +116,13 @@ export interface RunningEmulator {
   caCertPath?: string;
   /** The portal itself, for in-process inspection and control. */
   portal: Portal;
-  /** Stop listening, drop open connections and close the data file. */
+  /** Every portal served, in the order configured; one (`default`) unless `portals` was given. */
+  portals: RunningPortal[];
+  /** How requests reach each portal. */
+  addressing: Addressing;
+  /** The portal with this name; throws an Error listing the names when there is none. */
+  portalNamed(name: string): RunningPortal;
+  /** Stop listening, drop open connections and close the data files. */
   close(): Promise<void>;
 }
 
@@ -92,42 +151,46 @@ function stableCredentials(store: Store, partial: Partial<PortalConfig>, config:
   return { ...config, webhooks, apps, memberId };
 }
 
-/** Start an emulated portal. Listens on 127.0.0.1 and a free port unless told otherwise. */
-export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  // The same checks as a config file gets, so a mistake in code is named just as clearly.
-  const partial = validatePortalConfig(options.portal ?? {});
-  const opened = options.dataPath ? SqlitePersistence.open(options.dataPath) : undefined;
-  const store = new Store(opened?.persistence, opened?.snapshot);
-  const config = stableCredentials(store, partial, resolveConfig(partial));
-  const portal = new Portal(config, store);
-  const tls = options.https ? await ensureTls(options.tlsDir) : undefined;
-  const host = options.host ?? '127.0.0.1';
-  let base = '';
-  const server = createServer(portal, tls, () => base);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+/** One SQLite file per portal when there are several: `portal.db` → `portal.a.db`. */
+function portalDataPath(dataPath: string, name: string, many: boolean): string {
+  if (!many || dataPath === ':memory:') return dataPath;
+  const m = /^(.*?)(\.[^./\\]*)?$/.exec(dataPath);
+  return `${m?.[1] ?? dataPath}.${name}${m?.[2] ?? ''}`;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
     });
-  } catch (err) {
-    store.close();
-    throw err;
-  }
-  const { port } = server.address() as AddressInfo;
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  base = `${tls ? 'https' : 'http'}://${hostPart}:${port}`;
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** The URL parts of a portal and the credentials a client starts with. */
+function describe(name: string, portal: Portal, url: string): RunningPortal {
+  const config = portal.config;
   const hook = config.webhooks[0];
   const app = config.apps[0];
   const user = hook?.userId ?? config.users[0]?.ID ?? 1;
   const issued = app ? portal.issueTokens(app.clientId, user) : undefined;
-  let closed: Promise<void> | undefined;
   return {
-    url: base,
-    webhookUrl: hook ? `${base}/rest/${hook.userId}/${hook.code}/` : '',
-    domain: `${hostPart}:${port}`,
+    name,
+    url,
+    webhookUrl: hook ? `${url}/rest/${hook.userId}/${hook.code}/` : '',
+    domain: new URL(url).host,
     tokens: {
       clientId: app?.clientId ?? '',
       clientSecret: app?.clientSecret ?? '',
@@ -136,17 +199,110 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       expiresAt: issued ? Math.floor(issued.accessExpiresAt / 1000) : 0,
       userId: user,
     },
-    ...(tls ? { caCertPath: tls.caCertPath } : {}),
     portal,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          store.close();
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      return closed;
-    },
   };
+}
+
+/**
+ * Start an emulator: one portal, or several (`portals`). Listens on 127.0.0.1 and a free port
+ * unless told otherwise.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  // The same checks as a config file gets, so a mistake in code is named just as clearly.
+  const shared = validatePortalConfig(options.portal ?? {});
+  const many = options.portals !== undefined;
+  const entries: PortalEntry[] = many ? validatePortals(options.portals, shared) : [shared];
+  const addressing: Addressing = options.addressing ?? 'port';
+  if (addressing !== 'port' && addressing !== 'host')
+    throw new ConfigError('addressing: expected "port" or "host"');
+  const tls = options.https ? await ensureTls(options.tlsDir) : undefined;
+  const host = options.host ?? '127.0.0.1';
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const scheme = tls ? 'https' : 'http';
+  const stores: Store[] = [];
+  const servers: Server[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(servers.map(closeServer));
+    for (const store of stores) store.close();
+  };
+  try {
+    const hosted: HostedPortal[] = entries.map((entry) => {
+      const { port: _port, ...partial } = entry;
+      if (many) partial.domain ??= `${partial.name ?? 'default'}.localhost`;
+      const opened = options.dataPath
+        ? SqlitePersistence.open(portalDataPath(options.dataPath, partial.name ?? 'default', many))
+        : undefined;
+      const store = new Store(opened?.persistence, opened?.snapshot);
+      stores.push(store);
+      return {
+        portal: new Portal(stableCredentials(store, partial, resolveConfig(partial)), store),
+        url: '',
+      };
+    });
+    if (addressing === 'host') {
+      // The Host header is all that tells them apart: two portals on one domain would be one.
+      const seen = new Map<string, string>();
+      hosted.forEach(({ portal: { config } }, i) => {
+        const other = seen.get(config.domain.toLowerCase());
+        if (other !== undefined) {
+          throw new ConfigError(
+            `portals[${i}].domain: "${config.domain}" is portal "${other}"'s too: with Host addressing each portal needs a domain of its own`,
+          );
+        }
+        seen.set(config.domain.toLowerCase(), config.name);
+      });
+    }
+    const directory = new PortalDirectory(addressing, hosted);
+    const listeners = addressing === 'host' ? [hosted[0] as HostedPortal] : hosted;
+    let listenerUrl = '';
+    for (const [i, listener] of listeners.entries()) {
+      const base = options.port ?? 0;
+      const port = entries[i]?.port ?? (base === 0 ? 0 : base + i);
+      const server = listenerServer(
+        tls,
+        createHostingHandler(directory, listener, tls !== undefined, () => listenerUrl || listener.url, {}),
+      );
+      servers.push(server);
+      const bound = await listen(server, port, host);
+      listener.url = `${scheme}://${hostPart}:${bound}`;
+    }
+    if (addressing === 'host') {
+      // One listener: its own address reaches the first portal; `<name>.localhost` each one.
+      listenerUrl = (hosted[0] as HostedPortal).url;
+      const port = new URL(listenerUrl).port;
+      if (many) for (const h of hosted) h.url = `${scheme}://${h.portal.config.name}.localhost:${port}`;
+    }
+    const running = hosted.map((h) => describe(h.portal.config.name, h.portal, h.url));
+    const first = running[0] as RunningPortal;
+    // The top level keeps the single-portal shape; with Host addressing it is the listener's
+    // own address, which Node resolves everywhere, and which serves the first portal.
+    const top = addressing === 'host' && many ? describe(first.name, first.portal, listenerUrl) : first;
+    let closed: Promise<void> | undefined;
+    return {
+      url: top.url,
+      webhookUrl: top.webhookUrl,
+      domain: top.domain,
+      tokens: top.tokens,
+      ...(tls ? { caCertPath: tls.caCertPath } : {}),
+      portal: first.portal,
+      portals: running,
+      addressing,
+      portalNamed(name: string): RunningPortal {
+        const found = running.find((p) => p.name === name);
+        if (!found) {
+          throw new Error(
+            `no portal named "${name}": there are ${running.map((p) => `"${p.name}"`).join(', ')}`,
+          );
+        }
+        return found;
+      },
+      close() {
+        closed ??= closeAll();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }

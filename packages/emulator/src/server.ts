@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { runBatch } from './batch.js';
 import { CONTROL_PREFIX, handleControl } from './control/router.js';
 import { isInboxPath, serveInbox } from './inbox.js';
+import { type HostedPortal, PortalDirectory } from './hosting.js';
 import { handleOAuth } from './oauth.js';
 import type { Portal } from './portal/portal.js';
 import { handleRest } from './rest.js';
@@ -30,7 +31,32 @@ export function createRequestHandler(
   baseUrl: () => string,
   options: HandlerOptions = {},
 ) {
-  const batch = runBatch.bind(null, portal);
+  const hosted: HostedPortal = {
+    portal,
+    get url() {
+      return baseUrl();
+    },
+  };
+  return createHostingHandler(new PortalDirectory('port', [hosted]), hosted, secure, baseUrl, options);
+}
+
+/**
+ * The request router of one listener of an emulator that may serve several portals: a request
+ * goes to the portal its Host header names (Host addressing), else to `listener`, the portal
+ * of this port; the control API also takes `?portal=NAME`. `listenerUrl` is this listener's own
+ * base URL, for requests whose Host names no portal.
+ */
+export function createHostingHandler(
+  directory: PortalDirectory,
+  listener: HostedPortal,
+  secure: boolean,
+  listenerUrl: () => string,
+  options: HandlerOptions = {},
+) {
+  // One bound batch runner per portal, made once: this runs on every request.
+  const batches = new Map<Portal, ReturnType<typeof batchOf>>();
+  const batchOf = (portal: Portal) => runBatch.bind(null, portal);
+  for (const h of directory.hosted) batches.set(h.portal, batchOf(h.portal));
   return (req: IncomingMessage, res: ServerResponse): void => {
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Node's own check answers with an
     // empty body, so the server turns it off (`requireHostHeader`) and answers here in JSON.
@@ -49,13 +75,17 @@ export function createRequestHandler(
       sendJson(res, 400, { error: 'INVALID_REQUEST', error_description: 'Malformed request target' });
       return;
     }
+    const named = directory.byHost(req.headers.host);
+    const { portal } = named ?? listener;
+    const base = named ? named.url : listenerUrl();
     const path = url.pathname;
     let work: Promise<void>;
-    if (path.startsWith('/rest/')) work = handleRest(portal, req, res, url, secure, batch);
+    if (path.startsWith('/rest/'))
+      work = handleRest(portal, req, res, url, secure, batches.get(portal) ?? batchOf(portal));
     else if (path === '/oauth/token/' || path === '/oauth/token')
-      work = handleOAuth(portal, req, res, url, baseUrl());
+      work = handleOAuth(portal, req, res, url, base);
     else if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
-      work = handleControl(portal, req, res, url, baseUrl());
+      work = handleControl(portal, req, res, url, base, directory);
     } else if (isInboxPath(path)) {
       work = serveInbox(req, res, path, options.uiDir);
     } else {
@@ -78,7 +108,14 @@ export function createServer(
   baseUrl: () => string,
   options: HandlerOptions = {},
 ): Server {
-  const handler = createRequestHandler(portal, tls !== undefined, baseUrl, options);
+  return listenerServer(tls, createRequestHandler(portal, tls !== undefined, baseUrl, options));
+}
+
+/** An HTTP or HTTPS server around a request router, not yet listening. */
+export function listenerServer(
+  tls: TlsMaterial | undefined,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
   const server = tls
     ? createHttpsServer({ key: tls.key, cert: tls.cert, requireHostHeader: false }, handler)
     : createHttpServer({ requireHostHeader: false }, handler);

@@ -72,6 +72,28 @@ export interface ClockState {
   offsetMs: number;
 }
 
+/** One portal of the emulator (`GET /portals`). */
+export interface PortalSummary {
+  name: string;
+  domain: string;
+  url: string;
+  notifications: number;
+  current: boolean;
+}
+
+/**
+ * The portal the page shows, from its own address (`/?portal=b`): every call and the event
+ * stream carry it, so one page, served by any portal, shows any of them. Absent: the portal
+ * that served the page.
+ */
+export const PORTAL = new URLSearchParams(location.search).get('portal') ?? undefined;
+
+/** `path` with `?portal=` added when the page shows a chosen portal. */
+function addressed(path: string): string {
+  if (PORTAL === undefined) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}portal=${encodeURIComponent(PORTAL)}`;
+}
+
 /** A failed control call, with the API's own message. */
 export class ApiError extends Error {
   constructor(
@@ -83,7 +105,7 @@ export class ApiError extends Error {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${API}${path}`, {
+  const res = await fetch(`${API}${addressed(path)}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -123,6 +145,7 @@ function query(params: Record<string, string | number | boolean | undefined>): s
 
 /** The calls the page makes. */
 export const api = {
+  portals: () => call<{ addressing: string; portals: PortalSummary[] }>('GET', '/portals'),
   users: () => call<{ users: UserSummary[] }>('GET', '/users'),
   notifications: (q: NotificationQuery) =>
     call<{ total: number; notifications: Notification[] }>(
@@ -168,7 +191,7 @@ export interface StreamHandlers {
  * reloads what it shows, since events sent while it was away are lost.
  */
 export function listen(handlers: StreamHandlers): EventSource {
-  const source = new EventSource(`${API}/events`);
+  const source = new EventSource(`${API}${addressed('/events')}`);
   let first = true;
   source.addEventListener('open', () => {
     handlers.connected(first);

@@ -4,11 +4,12 @@
  *
  * Test hooks, kept as plain data attributes: `body[data-live]` is `true` while the event
  * stream is connected, `body[data-ready]` once the first view has loaded, and
- * `body[data-view]` names the view on show.
+ * `body[data-view]` names the view on show, `body[data-portals]` counts the portals once known,
+ * and `body[data-portal]` names the one shown when there are several (`#portal` picks another).
  */
 
-import { listen } from './api.js';
-import { must, replaceChildren } from './dom.js';
+import { api, listen, PORTAL } from './api.js';
+import { el, must, replaceChildren } from './dom.js';
 import { ControlsView } from './views/controls.js';
 import { InboxView } from './views/inbox.js';
 import { RequestsView } from './views/requests.js';
@@ -21,6 +22,35 @@ function parseRoute(hash: string): Route {
   if (view === 'controls') return { view: 'controls' };
   const user = Number(arg);
   return Number.isSafeInteger(user) && user > 0 ? { view: 'inbox', user } : { view: 'inbox' };
+}
+
+/**
+ * Fill the portal selector when the emulator serves more than one portal; choosing one reloads
+ * the page addressed to it (`?portal=NAME`), keeping the view. Names are set as text only.
+ */
+async function portalPicker(report: (err: unknown) => void): Promise<void> {
+  const picker = must<HTMLElement>(document, '#portal-picker');
+  const select = must<HTMLSelectElement>(document, '#portal');
+  try {
+    const { portals } = await api.portals();
+    document.body.dataset.portals = String(portals.length);
+    if (portals.length < 2) return;
+    for (const p of portals) {
+      const option = el('option', null, `${p.name} (${p.domain})`);
+      option.value = p.name;
+      option.selected = p.current;
+      select.append(option);
+    }
+    document.body.dataset.portal = portals.find((p) => p.current)?.name ?? '';
+    picker.hidden = false;
+    select.addEventListener('change', () => {
+      const next = new URL(location.href);
+      next.searchParams.set('portal', select.value);
+      location.assign(next.href);
+    });
+  } catch (err) {
+    report(err);
+  }
 }
 
 function start(): void {
@@ -93,6 +123,9 @@ function start(): void {
       },
     },
   });
+
+  void portalPicker(report);
+  if (PORTAL !== undefined) document.title = `${PORTAL} · ${document.title}`;
 
   void inbox
     .loadUsers()

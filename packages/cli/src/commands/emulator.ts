@@ -2,7 +2,7 @@
  * `b24notify emulator`: start the local Bitrix24 emulator (`@b24notify/emulator`) with its own
  * options, print its credentials ready to paste, and stop cleanly on Ctrl+C or SIGTERM.
  */
-import type { PortalConfig, RunningEmulator } from '@b24notify/emulator';
+import type { PortalConfig, PortalsConfig, RunningEmulator } from '@b24notify/emulator';
 import { defineCommand } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { helpFlag } from '../flags.js';
@@ -66,9 +66,13 @@ they are generated for it and open nothing else.`,
     const port = values.port === undefined ? DEFAULT_PORT : intInRange('--port', values.port, 0, 65535, NAME);
     const emulator = await loadEmulator();
     const portal: Partial<PortalConfig> = {};
+    let many: PortalsConfig | undefined;
     if (values.config !== undefined) {
       try {
-        Object.assign(portal, emulator.loadPortalConfig(values.config));
+        // One portal's settings, or {"portals": [...]} for several in one emulator.
+        const loaded = emulator.loadEmulatorConfig(values.config);
+        if ('portals' in loaded) many = loaded;
+        else Object.assign(portal, loaded);
       } catch (err) {
         if (err instanceof emulator.ConfigError) throw new UsageError(`--config ${err.message}`, NAME);
         throw err;
@@ -85,6 +89,9 @@ they are generated for it and open nothing else.`,
       emu = await emulator.startEmulator({
         port,
         portal,
+        ...(many
+          ? { portals: many.portals, ...(many.addressing ? { addressing: many.addressing } : {}) }
+          : {}),
         ...(values.host !== undefined ? { host: values.host } : {}),
         ...(values.https ? { https: true } : {}),
         ...(values.data !== undefined ? { dataPath: values.data } : {}),

@@ -6,7 +6,7 @@ import type { ControlRequest } from './types.js';
 /**
  * GET /events — a server-sent event stream of what happens on the portal: `notification`,
  * `notification-updated`, `notification-deleted`, `request` and `reset`. The inbox page
- * listens here; so can a test.
+ * listens here; so can a test. Each event's data carries `portal`, the portal's name.
  */
 export function streamEvents(r: ControlRequest): undefined {
   const { portal, res, req } = r;
@@ -16,8 +16,10 @@ export function streamEvents(r: ControlRequest): undefined {
     connection: 'keep-alive',
   });
   res.write(': connected\n\n');
-  const send = (event: string, data: unknown): void => {
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  // Every event names its portal, so a client of a many-portal emulator can tell them apart.
+  const name = portal.config.name;
+  const send = (event: string, data: object): void => {
+    res.write(`event: ${event}\ndata: ${JSON.stringify({ ...data, portal: name })}\n\n`);
   };
   const onNotification = (n: StoredNotification): void => send('notification', notificationJson(r, n));
   const onUpdated = (n: StoredNotification): void => send('notification-updated', notificationJson(r, n));

@@ -32,7 +32,16 @@ export function listNotifications(r: ControlRequest) {
   const unread = q.get('unread') === '1' || q.get('unread') === 'true';
   const limit = Math.min(1000, positiveInt(q.get('limit'), 'limit', 100));
   const before = positiveInt(q.get('before'), 'before', Number.MAX_SAFE_INTEGER);
-  const source = user ? r.portal.store.forUser(positiveInt(user, 'user', 0)) : r.portal.store.all();
+  const userId = user ? positiveInt(user, 'user', 0) : undefined;
+  const store = r.portal.store;
+  // Without filters a page is read straight from the index; filters are a search of the list.
+  if (!tag && !text && !unread) {
+    const first = before === Number.MAX_SAFE_INTEGER ? undefined : before;
+    const page = userId === undefined ? store.page(first, limit) : store.userPage(userId, first, limit);
+    const total = userId === undefined ? store.size : store.userCount(userId);
+    return { total, notifications: page.map((n) => notificationJson(r, n)) };
+  }
+  const source = userId === undefined ? store.all() : store.forUser(userId);
   const matched = source.filter(
     (n) =>
       (!tag || n.tag === tag || n.subTag === tag) &&
@@ -75,15 +84,14 @@ export function deleteNotification(r: ControlRequest) {
 export function listUsers(r: ControlRequest) {
   return {
     users: r.portal.users.map((u) => {
-      const mine = r.portal.store.forUser(u.ID);
       return {
         id: u.ID,
         name: `${u.NAME} ${u.LAST_NAME ?? ''}`.trim(),
         email: u.EMAIL ?? '',
         workPosition: u.WORK_POSITION ?? '',
         active: u.ACTIVE !== false,
-        total: mine.length,
-        unread: mine.filter((n) => !n.read).length,
+        total: r.portal.store.userCount(u.ID),
+        unread: r.portal.store.unreadCount(u.ID),
       };
     }),
   };

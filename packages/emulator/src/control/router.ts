@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PortalDirectory } from '../hosting.js';
 import type { Portal } from '../portal/portal.js';
 import { RestError } from '../errors.js';
 import { readBody, sendJson } from '../wire/http.js';
@@ -11,6 +12,7 @@ import {
   listUsers,
   patchNotification,
 } from './notifications.js';
+import { listPortals } from './portals.js';
 import { getRequest, listRequests } from './requests.js';
 import {
   getChaos,
@@ -44,6 +46,7 @@ const ROUTES: Record<string, Partial<Record<string, ControlHandler>>> = {
   '/tokens': { POST: postTokens },
   '/sessions': { POST: postSession },
   '/events': { GET: streamEvents },
+  '/portals': { GET: listPortals },
 };
 
 /** Largest control-API body; settings and chaos rules are small. */
@@ -86,15 +89,30 @@ function refuseReservedKeys(body: unknown): void {
   }
 }
 
-/** Handle a request under CONTROL_PREFIX. Bodies are JSON; answers are JSON (or an event stream). */
+/**
+ * Handle a request under CONTROL_PREFIX. Bodies are JSON; answers are JSON (or an event stream).
+ * A route acts on `portal`, the one the request came in on, unless `?portal=NAME` names another
+ * of the `directory`.
+ */
 export async function handleControl(
   portal: Portal,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   baseUrl: string,
+  directory?: PortalDirectory,
 ): Promise<void> {
   try {
+    const named = url.searchParams.get('portal');
+    if (named !== null) {
+      const hosted = directory?.byName(named);
+      if (!hosted) {
+        const known = directory?.hosted.map((h) => `"${h.portal.config.name}"`).join(', ') ?? '';
+        throw new ControlError(`portal: no portal named "${named}" (there are ${known})`, 404);
+      }
+      portal = hosted.portal;
+      baseUrl = hosted.url;
+    }
     const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/$/, '') || '/';
     // Before anything else: a foreign page learns nothing, not even which endpoints exist.
     guardOrigin(req, [portal.config.domain]);
@@ -123,7 +141,16 @@ export async function handleControl(
       }
       refuseReservedKeys(body);
     }
-    const value = handler({ portal, req, res, url, body, baseUrl, ...(found.id ? { id: found.id } : {}) });
+    const value = handler({
+      portal,
+      req,
+      res,
+      url,
+      body,
+      baseUrl,
+      ...(directory ? { directory } : {}),
+      ...(found.id ? { id: found.id } : {}),
+    });
     if (value !== undefined) sendJson(res, 200, value);
   } catch (err) {
     if (err instanceof ControlError) {

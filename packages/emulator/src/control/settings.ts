@@ -67,6 +67,7 @@ const PORTAL_SETTINGS = {
 export function getPortal(r: ControlRequest) {
   const c = r.portal.config;
   return {
+    name: c.name,
     domain: c.domain,
     timezone: c.timezone,
     state: c.state,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PortalDirectory } from '../hosting.js';
 import type { Portal } from '../portal/portal.js';
 
 /** What a control handler gets: the portal, the parsed request, and path parameters. */
@@ -11,8 +12,10 @@ export interface ControlRequest {
   body: unknown;
   /** The `:id` of the route, when it has one. */
   id?: string;
-  /** The emulator's base URL, e.g. `http://127.0.0.1:4000`. */
+  /** The portal's base URL, e.g. `http://127.0.0.1:4000`. */
   baseUrl: string;
+  /** Every portal of the emulator (`GET /portals`). */
+  directory?: PortalDirectory;
 }
 
 /** A control handler answers a value (sent as JSON 200) or writes the response itself (undefined). */

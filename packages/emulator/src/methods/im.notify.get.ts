@@ -28,18 +28,16 @@ export default defineMethod({
     const limit = Math.min(MAX_LIMIT, Math.max(1, int(params.LIMIT) ?? MAX_LIMIT));
     const lastType = int(params.LAST_TYPE);
 
-    const mine = portal.store.forUser(caller.userId);
+    const total = portal.store.userCount(caller.userId);
+    if (total === 0) return { notifications: [], users: [] };
     // Confirmations come first on a real portal, but REST cannot create them: every stored
     // notification is in the regular stage. LAST_TYPE=1 means the confirm stage was still
     // being read, so the regular stage starts from its top.
-    const ordered =
-      lastId === undefined || lastType === NOTIFY_TYPE.confirm ? mine : mine.filter((n) => n.id < lastId);
-    const page = ordered.slice(0, limit);
-
-    if (mine.length === 0) return { notifications: [], users: [] };
+    const before = lastId === undefined || lastType === NOTIFY_TYPE.confirm ? undefined : lastId;
+    const page = portal.store.userPage(caller.userId, before, limit);
     return {
-      total_count: mine.length,
-      total_unread_count: mine.filter((n) => !n.read).length,
+      total_count: total,
+      total_unread_count: portal.store.unreadCount(caller.userId),
       chat_id: notifyChatId(caller.userId),
       notifications: page.map((n) => notificationView(portal, n)),
       users: authorViews(portal, page),

@@ -5,7 +5,7 @@ import { defineMethod } from './types.js';
 export default defineMethod({
   scope: 'im',
   handler(_params, ctx) {
-    for (const n of ctx.portal.store.forUser(ctx.caller.userId)) markRead(ctx, n.id, true);
+    for (const n of ctx.portal.store.unreadOf(ctx.caller.userId)) markRead(ctx, n.id, true);
     return { result: true, newCounter: unreadCount(ctx) };
   },
 });

@@ -16,9 +16,11 @@ export default defineMethod({
       markRead(ctx, id, read);
       return true;
     }
-    for (const n of ctx.portal.store.forUser(ctx.caller.userId)) {
-      if (n.id >= id) markRead(ctx, n.id, read);
-    }
+    // Marking read touches only the unread ones; marking unread, every one from ID up.
+    const targets = read
+      ? ctx.portal.store.unreadOf(ctx.caller.userId).filter((n) => n.id >= id)
+      : ctx.portal.store.userFrom(ctx.caller.userId, id);
+    for (const n of targets) markRead(ctx, n.id, read);
     return true;
   },
 });

@@ -14,5 +14,5 @@ export function markRead(ctx: MethodContext, id: number, read: boolean): boolean
 
 /** The caller's unread count, as `newCounter` reports it. */
 export function unreadCount(ctx: MethodContext): number {
-  return ctx.portal.store.forUser(ctx.caller.userId).filter((n) => !n.read).length;
+  return ctx.portal.store.unreadCount(ctx.caller.userId);
 }
