@@ -7,7 +7,10 @@ import { Portal } from './portal/portal.js';
 import { SqlitePersistence } from './portal/sqlite.js';
 import { Store } from './portal/store.js';
 import { createHostingHandler, listenerServer } from './server.js';
+import { FilterError, parseFilter, type NotificationFilter } from './search.js';
 import { ensureTls } from './tls.js';
+import { waitForNotification } from './wait.js';
+import type { StoredNotification } from './portal/records.js';
 
 export type {
   Addressing,
@@ -39,6 +42,23 @@ export { Portal } from './portal/portal.js';
 export type { StoredNotification, StoredTokens } from './portal/records.js';
 export type { RequestLogEntry } from './portal/request-log.js';
 export { dataDir, ensureTls, type TlsMaterial } from './tls.js';
+export {
+  FilterError,
+  formatFilter,
+  matchesFilter,
+  parseFilter,
+  type FilterSubject,
+  type NotificationFilter,
+} from './search.js';
+export { WaitTimeoutError, type Candidate } from './wait.js';
+
+/** Options of `waitFor`. */
+export interface WaitOptions {
+  /** Milliseconds before it rejects with a WaitTimeoutError; 5000 when absent. */
+  timeout?: number;
+  /** Give up early: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
 
 /** How to start an emulator. */
 export interface EmulatorOptions {
@@ -122,6 +142,14 @@ export interface RunningEmulator {
   addressing: Addressing;
   /** The portal with this name; throws an Error listing the names when there is none. */
   portalNamed(name: string): RunningPortal;
+  /**
+   * A notification matching `filter` (the filter language, `'user:5 tag:invoice-*'`, or its
+   * parsed form), as soon as one exists: at once when one is stored, else when it arrives.
+   * A `portal:` term picks the portal; the first one otherwise. Rejects with a
+   * WaitTimeoutError listing the closest candidates after `timeout` ms, or a FilterError
+   * naming a bad term.
+   */
+  waitFor(filter: string | NotificationFilter, options?: WaitOptions): Promise<StoredNotification>;
   /** Stop listening, drop open connections and close the data files. */
   close(): Promise<void>;
 }
@@ -201,6 +229,27 @@ function describe(name: string, portal: Portal, url: string): RunningPortal {
     },
     portal,
   };
+}
+
+function startWait(
+  running: readonly RunningPortal[],
+  filter: string | NotificationFilter,
+  options: WaitOptions,
+): Promise<StoredNotification> {
+  try {
+    const f = typeof filter === 'string' ? parseFilter(filter) : filter;
+    const target = f.portal === undefined ? running[0] : running.find((p) => p.name === f.portal);
+    if (!target) {
+      const names = running.map((p) => `"${p.name}"`).join(', ');
+      throw new FilterError(
+        `portal:${f.portal}: no portal of that name (there are ${names})`,
+        `portal:${f.portal}`,
+      );
+    }
+    return waitForNotification(target.portal, f, options.timeout, options.signal);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }
 
 /**
@@ -295,6 +344,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           );
         }
         return found;
+      },
+      waitFor(filter, waitOptions = {}) {
+        return startWait(running, filter, waitOptions);
       },
       close() {
         closed ??= closeAll();

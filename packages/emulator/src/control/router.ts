@@ -12,6 +12,7 @@ import {
   listUsers,
   patchNotification,
 } from './notifications.js';
+import { waitNotification } from './search.js';
 import { listPortals } from './portals.js';
 import { getRequest, listRequests } from './requests.js';
 import {
@@ -34,6 +35,7 @@ export const CONTROL_PREFIX = '/_emulator/api';
 
 const ROUTES: Record<string, Partial<Record<string, ControlHandler>>> = {
   '/notifications': { GET: listNotifications },
+  '/notifications/wait': { GET: waitNotification },
   '/notifications/:id': { GET: getNotification, PATCH: patchNotification, DELETE: deleteNotification },
   '/users': { GET: listUsers },
   '/requests': { GET: listRequests },
