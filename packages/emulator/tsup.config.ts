@@ -6,7 +6,7 @@ const UI_STATIC = ['index.html', 'styles.css', 'favicon.svg'];
 
 export default defineConfig([
   {
-    entry: ['src/index.ts', 'src/cli.ts'],
+    entry: ['src/index.ts', 'src/cli.ts', 'src/testing.ts'],
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
