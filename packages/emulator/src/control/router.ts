@@ -13,6 +13,7 @@ import {
   patchNotification,
 } from './notifications.js';
 import { waitNotification } from './search.js';
+import { getExport } from './export.js';
 import { listPortals } from './portals.js';
 import { getRequest, listRequests } from './requests.js';
 import {
@@ -49,6 +50,7 @@ const ROUTES: Record<string, Partial<Record<string, ControlHandler>>> = {
   '/sessions': { POST: postSession },
   '/events': { GET: streamEvents },
   '/portals': { GET: listPortals },
+  '/export': { GET: getExport },
 };
 
 /** Largest control-API body; settings and chaos rules are small. */
