@@ -14,6 +14,7 @@ import {
 } from './notifications.js';
 import { waitNotification } from './search.js';
 import { getExport } from './export.js';
+import { getOpenApi } from './openapi.js';
 import { listPortals } from './portals.js';
 import { getRequest, listRequests } from './requests.js';
 import {
@@ -51,7 +52,13 @@ const ROUTES: Record<string, Partial<Record<string, ControlHandler>>> = {
   '/events': { GET: streamEvents },
   '/portals': { GET: listPortals },
   '/export': { GET: getExport },
+  '/openapi.json': { GET: getOpenApi },
 };
+
+/** Every route and its methods, `:id` for a path parameter: the contract test checks `openapi.json` against it. */
+export function controlRoutes(): { path: string; methods: string[] }[] {
+  return Object.entries(ROUTES).map(([path, handlers]) => ({ path, methods: Object.keys(handlers) }));
+}
 
 /** Largest control-API body; settings and chaos rules are small. */
 const MAX_CONTROL_BODY = 1024 * 1024;
