@@ -87,6 +87,13 @@ describe('the shell script in CI', () => {
     const result = await run('bash', ['ci.sh'], dir, { PORT: String(port), npm_config_offline: 'true' });
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toMatch(/^ok: "total":1$/m);
+    // The script's own trap stopped the emulator (setsid puts it out of this test's group).
+    const listening = (): Promise<boolean> =>
+      fetch(`http://127.0.0.1:${port}/_emulator/api/clock`).then(
+        () => true,
+        () => false,
+      );
+    await expect.poll(listening, { timeout: 60_000 }).toBe(false);
   });
 });
 

@@ -163,7 +163,7 @@ describe('addressed by port: a listener per portal', () => {
     expect(b.portal.store.size).toBe(0);
     const unknown = await send(`${a.url}/_emulator/api/notifications?portal=nope`);
     expect(unknown.status).toBe(404);
-    expect(String(unknown.body.error)).toContain('"a", "b"');
+    expect(String(unknown.body.error_description)).toContain('"a", "b"');
     const list = await send(`${b.url}/_emulator/api/portals`);
     expect(list.body.portals).toMatchObject([
       { name: 'a', url: a.url, current: false },
