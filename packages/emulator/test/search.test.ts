@@ -97,6 +97,13 @@ describe('GET /notifications?q=', () => {
     expect(await tags('paid')).toEqual(['deploy', 'invoice-4', 'invoice-3', 'invoice-1']);
     expect(await tags('tag:invoice')).toEqual([]);
     expect(await tags('user:3')).toEqual(['invoice-4']);
+    const oldest = Math.min(...p.emu.portal.store.all().map((n) => n.id));
+    const after = await p.control('GET', `/notifications?user=5&after=${oldest}`);
+    expect((after.body.notifications as { tag: string }[]).map((n) => n.tag)).toEqual([
+      'deploy',
+      'invoice-3',
+      'invoice-2',
+    ]);
   });
 
   test('a bad term is a 400 naming it', async () => {

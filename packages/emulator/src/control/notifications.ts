@@ -28,7 +28,7 @@ function positiveInt(value: string | null, name: string, fallback: number): numb
 export function listNotifications(r: ControlRequest) {
   const q = r.url.searchParams;
   // The filter language (`?q=user:5 tag:invoice-*`) has its own file; this keeps the index path.
-  if (q.has('q')) return searchNotifications(r);
+  if (q.has('q') || q.has('after')) return searchNotifications(r);
   const user = q.get('user');
   const tag = q.get('tag');
   const text = q.get('text')?.toLocaleLowerCase();
