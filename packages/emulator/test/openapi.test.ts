@@ -1,7 +1,8 @@
 /**
  * The contract: `openapi.json` is valid OpenAPI 3.1 (checked by @apidevtools/swagger-parser,
  * not by us), served at `/_emulator/api/openapi.json`, lists exactly the routes the control
- * router serves, and every operation in it is called here, answering a status it documents.
+ * router serves, covers every call of the inbox page, and every operation in it is called
+ * here, answering a status it documents.
  */
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -42,6 +43,17 @@ describe('openapi.json', () => {
     const a = await p.control('GET', '/openapi.json');
     expect(a.status).toBe(200);
     expect(a.json).toEqual(doc);
+  });
+
+  test('the inbox page calls only operations it documents', () => {
+    const source = readFileSync(new URL('../ui/api.ts', import.meta.url), 'utf8');
+    const calls = [...source.matchAll(/call<.*?>\(\s*'(GET|PUT|POST|PATCH|DELETE)',\s*([`'])(.*?)\2/gs)].map(
+      (m) =>
+        `${m[1]} ${(m[3] as string).replace(/\$\{query\(.*\)\}$/, '').replace(/\/\$\{[^}]+\}/g, '/{id}')}`,
+    );
+    expect(calls.length).toBeGreaterThan(10);
+    expect(source).toContain("addressed('/events')");
+    for (const call of [...calls, 'GET /events']) expect(documented()).toContain(call);
   });
 
   test('documents exactly the routes the control router serves', () => {
