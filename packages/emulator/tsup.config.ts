@@ -13,7 +13,7 @@ function onlyIndex(entries: unknown): string[] | Record<string, string> {
 
 export default defineConfig([
   {
-    entry: ['src/index.ts', 'src/cli.ts'],
+    entry: ['src/index.ts', 'src/cli.ts', 'src/testing.ts'],
     format: ['esm', 'cjs'],
     // The command line is an ES module run by bin/b24notify-emulator.js and no export names it:
     // it needs no CommonJS copy and no types.

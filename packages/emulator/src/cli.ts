@@ -21,6 +21,10 @@ Options:
                     several portals: {"portals": [{"name": "a"}, ...], "addressing": "port"|"host"}
   --data FILE       keep the portal in this SQLite file across restarts (default: in memory)
   --plan NAME       limits preset: standard (default), enterprise or off
+  --seed FILE       start from a fixture (GET /_emulator/api/export, emu.export()):
+                    users, webhooks, apps and notifications with their ids
+  --deterministic   the same state every start: the clock stands still, secrets not
+                    given are derived from the portal's name (stable snapshots)
   -h, --help        show this help
   -v, --version     show the version
 
@@ -28,6 +32,7 @@ Examples:
   b24notify-emulator
   b24notify-emulator --https --port 8443
   b24notify-emulator --config portal.json --data ./portal.db
+  b24notify-emulator --seed fixture.json --deterministic --port 0
 `;
 
 function version(): string {
@@ -50,6 +55,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
         config: { type: 'string' },
         data: { type: 'string' },
         plan: { type: 'string' },
+        seed: { type: 'string' },
+        deterministic: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -104,6 +111,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       ...(values.host ? { host: values.host } : {}),
       ...(values.https ? { https: true } : {}),
       ...(values.data ? { dataPath: values.data } : {}),
+      ...(values.seed ? { seed: values.seed } : {}),
+      ...(values.deterministic ? { deterministic: true } : {}),
       // --plan applies to every portal that does not choose its own.
       portal,
       ...(many ? { portals: many.portals, ...(many.addressing ? { addressing: many.addressing } : {}) } : {}),

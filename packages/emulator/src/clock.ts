@@ -4,11 +4,22 @@
  */
 export class Clock {
   #offsetMs = 0;
+  /** Set on a deterministic portal: time stands here (plus the offset) instead of running. */
+  #frozenAt: number | undefined;
 
   /** Milliseconds since the epoch, as the portal sees it. */
   now(): number {
+    if (this.#frozenAt !== undefined) return this.#frozenAt + this.#offsetMs;
     // Sub-millisecond precision, as the portal's microsecond timestamps in `time` have.
     return performance.timeOrigin + performance.now() + this.#offsetMs;
+  }
+
+  /**
+   * Stop the clock at `at` (ms since the epoch), so timestamps are the same on every run;
+   * `advance` and `setOffset` still move it.
+   */
+  freeze(at: number): void {
+    this.#frozenAt = at;
   }
 
   /** How far the portal's clock is ahead of real time, in milliseconds. */

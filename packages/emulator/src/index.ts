@@ -7,7 +7,20 @@ import { Portal } from './portal/portal.js';
 import { SqlitePersistence } from './portal/sqlite.js';
 import { Store } from './portal/store.js';
 import { createHostingHandler, listenerServer } from './server.js';
+import { FilterError, parseFilter, type NotificationFilter } from './search.js';
 import { ensureTls } from './tls.js';
+import {
+  DETERMINISTIC_EPOCH_MS,
+  exportFixture,
+  loadFixture,
+  seededSettings,
+  validateFixture,
+  type ExportOptions,
+  type Fixture,
+  type FixturePortal,
+} from './fixture.js';
+import { waitForNotification } from './wait.js';
+import type { StoredNotification } from './portal/records.js';
 
 export type {
   Addressing,
@@ -39,6 +52,31 @@ export { Portal } from './portal/portal.js';
 export type { StoredNotification, StoredTokens } from './portal/records.js';
 export type { RequestLogEntry } from './portal/request-log.js';
 export { dataDir, ensureTls, type TlsMaterial } from './tls.js';
+export {
+  FilterError,
+  formatFilter,
+  matchesFilter,
+  parseFilter,
+  type FilterSubject,
+  type NotificationFilter,
+} from './search.js';
+export { WaitTimeoutError, type Candidate } from './wait.js';
+export {
+  FIXTURE_FORMAT,
+  loadFixture,
+  validateFixture,
+  type ExportOptions,
+  type Fixture,
+  type FixturePortal,
+} from './fixture.js';
+
+/** Options of `waitFor`. */
+export interface WaitOptions {
+  /** Milliseconds before it rejects with a WaitTimeoutError; 5000 when absent. */
+  timeout?: number;
+  /** Give up early: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
 
 /** How to start an emulator. */
 export interface EmulatorOptions {
@@ -70,6 +108,18 @@ export interface EmulatorOptions {
    * portals, one file each, named after the portal: `portal.db` → `portal.a.db`.
    */
   dataPath?: string;
+  /**
+   * Start from a fixture (`emu.export()`, `GET /_emulator/api/export`, or its file path): each
+   * portal takes the fixture portal of its name (the first one for a single portal) — users,
+   * webhooks, apps, notifications with their ids. Settings given here win over the fixture's.
+   */
+  seed?: Fixture | string;
+  /**
+   * The same state on every start: the clock stands still (at the seed's time, else
+   * 2025-01-01T00:00:00Z; `PUT /clock` still moves it) and secrets the configuration or seed
+   * do not give are derived from the portal's name, so ids, times and webhook URLs are stable.
+   */
+  deterministic?: boolean;
 }
 
 /** Credentials of the OAuth app the emulator starts with, and a fresh token pair for it. */
@@ -123,6 +173,16 @@ export interface RunningEmulator {
   addressing: Addressing;
   /** The portal with this name; throws an Error listing the names when there is none. */
   portalNamed(name: string): RunningPortal;
+  /**
+   * A notification matching `filter` (the filter language, `'user:5 tag:invoice-*'`, or its
+   * parsed form), as soon as one exists: at once when one is stored, else when it arrives.
+   * A `portal:` term picks the portal; the first one otherwise. Rejects with a
+   * WaitTimeoutError listing the closest candidates after `timeout` ms, or a FilterError
+   * naming a bad term.
+   */
+  waitFor(filter: string | NotificationFilter, options?: WaitOptions): Promise<StoredNotification>;
+  /** Every portal's state as a fixture for `seed` (secrets only with `{ secrets: true }`). */
+  export(options?: ExportOptions): Fixture;
   /** Stop listening, drop open connections and close the data files. */
   close(): Promise<void>;
 }
@@ -204,6 +264,27 @@ function describe(name: string, portal: Portal, url: string): RunningPortal {
   };
 }
 
+function startWait(
+  running: readonly RunningPortal[],
+  filter: string | NotificationFilter,
+  options: WaitOptions,
+): Promise<StoredNotification> {
+  try {
+    const f = typeof filter === 'string' ? parseFilter(filter) : filter;
+    const target = f.portal === undefined ? running[0] : running.find((p) => p.name === f.portal);
+    if (!target) {
+      const names = running.map((p) => `"${p.name}"`).join(', ');
+      throw new FilterError(
+        `portal:${f.portal}: no portal of that name (there are ${names})`,
+        `portal:${f.portal}`,
+      );
+    }
+    return waitForNotification(target.portal, f, options.timeout, options.signal);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 /**
  * Start an emulator: one portal, or several (`portals`). Listens on 127.0.0.1 and a free port
  * unless told otherwise.
@@ -226,19 +307,43 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     await Promise.all(servers.map(closeServer));
     for (const store of stores) store.close();
   };
+  const fixture =
+    options.seed === undefined
+      ? undefined
+      : typeof options.seed === 'string'
+        ? loadFixture(options.seed)
+        : validateFixture(options.seed);
+  if (fixture && options.dataPath) {
+    throw new ConfigError('seed: a seed starts an in-memory portal; drop dataPath (--data) or the seed');
+  }
+  const deterministic = options.deterministic === true;
   try {
     const hosted: HostedPortal[] = entries.map((entry) => {
-      const { port: _port, ...partial } = entry;
+      const { port: _port, ...given } = entry;
+      const seed: FixturePortal | undefined = fixture
+        ? many
+          ? fixture.portals.find((p) => p.name === given.name)
+          : fixture.portals[0]
+        : undefined;
+      const partial =
+        seed || deterministic ? validatePortalConfig(seededSettings(given, seed, deterministic)) : given;
       if (many) partial.domain ??= `${partial.name ?? 'default'}.localhost`;
       const opened = options.dataPath
         ? SqlitePersistence.open(portalDataPath(options.dataPath, partial.name ?? 'default', many))
         : undefined;
-      const store = new Store(opened?.persistence, opened?.snapshot);
+      const lastId = seed?.notifications.reduce((max, n) => Math.max(max, n.id), 0) ?? 0;
+      const snapshot = seed
+        ? {
+            notifications: seed.notifications.map((n) => ({ ...n })),
+            tokens: [],
+            meta: { lastNotificationId: String(lastId) },
+          }
+        : opened?.snapshot;
+      const store = new Store(opened?.persistence, snapshot);
       stores.push(store);
-      return {
-        portal: new Portal(stableCredentials(store, partial, resolveConfig(partial)), store),
-        url: '',
-      };
+      const portal = new Portal(stableCredentials(store, partial, resolveConfig(partial)), store);
+      if (deterministic) portal.clock.freeze(seed?.clockMs ?? DETERMINISTIC_EPOCH_MS);
+      return { portal, url: '' };
     });
     if (addressing === 'host') {
       // The Host header is all that tells them apart: two portals on one domain would be one.
@@ -296,6 +401,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           );
         }
         return found;
+      },
+      export(exportOptions = {}) {
+        return exportFixture(
+          running.map((p) => p.portal),
+          exportOptions,
+        );
+      },
+      waitFor(filter, waitOptions = {}) {
+        return startWait(running, filter, waitOptions);
       },
       close() {
         closed ??= closeAll();

@@ -113,6 +113,44 @@ describe('b24notify-emulator command line', () => {
     expect(run(['--config', file]).stderr).toContain('not valid JSON');
   });
 
+  test('--seed starts from a fixture; --deterministic gives the same webhook URL every start', async () => {
+    const file = join(dir, 'fixture.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        format: 'b24notify-emulator/fixture',
+        version: 1,
+        portals: [
+          {
+            name: 'default',
+            domain: 'localhost',
+            users: [{ ID: 1, NAME: 'Anna' }],
+            webhooks: [{ userId: 1, scopes: ['im'] }],
+            apps: [],
+            notifications: [
+              { id: 41, userId: 1, type: 'system', message: 'Seeded', read: false, createdAt: 0 },
+            ],
+            clockMs: 0,
+          },
+        ],
+      }),
+    );
+    const hooks: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await withRunning(['--port', '0', '--seed', file, '--deterministic'], async (banner) => {
+        const hook = /Webhook URL:\s+(\S+)/.exec(banner)?.[1] as string;
+        hooks.push(new URL(hook).pathname);
+        const res = await fetch(new URL('/_emulator/api/notifications?q=user:1', hook));
+        const body = (await res.json()) as { notifications: { id: number; message: string }[] };
+        expect(body.notifications).toMatchObject([{ id: 41, message: 'Seeded' }]);
+      });
+    }
+    expect(hooks[1]).toBe(hooks[0]);
+    const missing = run(['--port', '0', '--seed', join(dir, 'missing.json')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/missing\.json: cannot read \(ENOENT\)/);
+  });
+
   test('a port in use is reported with the fix', async () => {
     await withRunning(['--port', '0'], async (banner) => {
       const port = /127\.0\.0\.1:(\d+)/.exec(banner)?.[1] ?? '';

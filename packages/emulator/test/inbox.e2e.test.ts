@@ -306,7 +306,7 @@ describe('inbox page', () => {
     // Clicking a tag filters the list by it.
     await card(personal).locator('.chip-sub-tag').click();
     await card(system).waitFor({ state: 'detached' });
-    await expect.poll(() => page.locator('.filter-tag').inputValue()).toBe('REPORTS');
+    await expect.poll(() => page.locator('.filter-search').inputValue()).toBe('tag:REPORTS');
     await expect.poll(() => page.locator('.notification').count()).toBe(1);
   });
 
@@ -354,7 +354,7 @@ describe('inbox page', () => {
     await expect.poll(() => badge(1).textContent()).toBe('0');
   });
 
-  test('filter by tag and search by text, with live arrivals honouring the filters', async () => {
+  test('search by tag and by text, with live arrivals honouring the filters', async () => {
     await b24.notify.personal({ userId: 2, message: 'Invoice paid', tag: 'INV_1', subTag: 'BILLING' });
     await b24.notify.personal({ userId: 2, message: 'Invoice overdue', tag: 'INV_2', subTag: 'BILLING' });
     await b24.notify.personal({ userId: 2, message: 'Meeting at noon', messageOut: 'calendar invite' });
@@ -367,10 +367,9 @@ describe('inbox page', () => {
     await expect
       .poll(() => page.locator('.notification .notification-message').allTextContents())
       .toEqual(['Meeting at noon']);
-    await page.locator('.filter-text').fill('');
-    await page.locator('.filter-tag').fill('BILLING');
+    await page.locator('.filter-text').fill('tag:BILLING');
     await expect.poll(() => page.locator('.notification').count()).toBe(2);
-    await page.locator('.filter-tag').fill('INV_2');
+    await page.locator('.filter-text').fill('tag:INV_2');
     await expect
       .poll(() => page.locator('.notification .notification-message').allTextContents())
       .toEqual(['Invoice overdue']);

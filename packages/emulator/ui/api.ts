@@ -126,8 +126,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 /** Filters of the notification list, as `GET /notifications` takes them. */
 export interface NotificationQuery {
   user: number;
-  tag?: string;
-  text?: string;
+  /** The search box's query in the filter language (`src/search.ts`). */
+  q?: string;
   unread?: boolean;
   before?: number;
   limit?: number;
@@ -150,7 +150,7 @@ export const api = {
   notifications: (q: NotificationQuery) =>
     call<{ total: number; notifications: Notification[] }>(
       'GET',
-      `/notifications${query({ user: q.user, tag: q.tag, text: q.text, unread: q.unread, before: q.before, limit: q.limit })}`,
+      `/notifications${query({ user: q.user, q: q.q, unread: q.unread, before: q.before, limit: q.limit })}`,
     ),
   notification: (id: number) => call<NotificationDetail>('GET', `/notifications/${id}`),
   setRead: (id: number, read: boolean) => call<Notification>('PATCH', `/notifications/${id}`, { read }),

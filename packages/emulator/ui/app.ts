@@ -14,6 +14,22 @@ import { ControlsView } from './views/controls.js';
 import { InboxView } from './views/inbox.js';
 import { RequestsView } from './views/requests.js';
 
+/** The emulator's portals and the one on show, once `GET /portals` has answered. */
+let portalNames: string[] = [];
+let shownPortal: string | undefined;
+
+/** Reload the page on another portal, keeping the view and the search (`?portal=&q=`). */
+function switchPortal(name: string, q: string): string | undefined {
+  if (!portalNames.includes(name)) {
+    return `portal:${name}: no portal named "${name}" (there ${portalNames.length ? `are ${portalNames.map((n) => `"${n}"`).join(', ')}` : 'is only this one'})`;
+  }
+  const next = new URL(location.href);
+  next.searchParams.set('portal', name);
+  next.searchParams.set('q', q);
+  location.assign(next.href);
+  return undefined;
+}
+
 type Route = { view: 'inbox'; user?: number } | { view: 'requests' } | { view: 'controls' };
 
 function parseRoute(hash: string): Route {
@@ -33,6 +49,8 @@ async function portalPicker(report: (err: unknown) => void): Promise<void> {
   const select = must<HTMLSelectElement>(document, '#portal');
   try {
     const { portals } = await api.portals();
+    portalNames = portals.map((p) => p.name);
+    shownPortal = portals.find((p) => p.current)?.name;
     document.body.dataset.portals = String(portals.length);
     if (portals.length < 2) return;
     for (const p of portals) {
@@ -71,6 +89,8 @@ function start(): void {
     navigate: (userId) => {
       location.hash = `#/inbox/${userId}`;
     },
+    switchPortal,
+    portalName: () => shownPortal,
   });
   const requests = new RequestsView({ report });
   const controls = new ControlsView({ report });

@@ -1,4 +1,5 @@
 import type { StoredNotification } from '../portal/records.js';
+import { searchNotifications } from './search.js';
 import { ControlError, objectBody, type ControlRequest } from './types.js';
 
 /** A notification for the inspection API: everything stored, with the authoring user's name. */
@@ -23,9 +24,11 @@ function positiveInt(value: string | null, name: string, fallback: number): numb
   return n;
 }
 
-/** GET /notifications?user=&tag=&text=&unread=1&limit=&before= — newest first. */
+/** GET /notifications?user=&tag=&text=&unread=1&limit=&before= (or ?q=) — newest first. */
 export function listNotifications(r: ControlRequest) {
   const q = r.url.searchParams;
+  // The filter language (`?q=user:5 tag:invoice-*`) has its own file; this keeps the index path.
+  if (q.has('q') || q.has('after')) return searchNotifications(r);
   const user = q.get('user');
   const tag = q.get('tag');
   const text = q.get('text')?.toLocaleLowerCase();

@@ -12,6 +12,9 @@ import {
   listUsers,
   patchNotification,
 } from './notifications.js';
+import { waitNotification } from './search.js';
+import { getExport } from './export.js';
+import { getOpenApi } from './openapi.js';
 import { listPortals } from './portals.js';
 import { getRequest, listRequests } from './requests.js';
 import {
@@ -34,6 +37,7 @@ export const CONTROL_PREFIX = '/_emulator/api';
 
 const ROUTES: Record<string, Partial<Record<string, ControlHandler>>> = {
   '/notifications': { GET: listNotifications },
+  '/notifications/wait': { GET: waitNotification },
   '/notifications/:id': { GET: getNotification, PATCH: patchNotification, DELETE: deleteNotification },
   '/users': { GET: listUsers },
   '/requests': { GET: listRequests },
@@ -47,7 +51,14 @@ const ROUTES: Record<string, Partial<Record<string, ControlHandler>>> = {
   '/sessions': { POST: postSession },
   '/events': { GET: streamEvents },
   '/portals': { GET: listPortals },
+  '/export': { GET: getExport },
+  '/openapi.json': { GET: getOpenApi },
 };
+
+/** Every route and its methods, `:id` for a path parameter: the contract test checks `openapi.json` against it. */
+export function controlRoutes(): { path: string; methods: string[] }[] {
+  return Object.entries(ROUTES).map(([path, handlers]) => ({ path, methods: Object.keys(handlers) }));
+}
 
 /** Largest control-API body; settings and chaos rules are small. */
 const MAX_CONTROL_BODY = 1024 * 1024;

@@ -1,6 +1,7 @@
 /**
  * The inbox: users down the side with their unread counts, the chosen user's notifications
- * newest first, filtered by tag and searched by text, kept current from the event stream.
+ * newest first, searched in the filter language (`src/search.ts`, the one `?q=` takes), kept
+ * current from the event stream.
  */
 
 import { api, type Notification, type UserSummary } from '../api.js';
@@ -8,6 +9,13 @@ import { button, el, replaceChildren } from '../dom.js';
 import { initials } from '../format.js';
 import type { RenderContext } from '../render/bbcode.js';
 import { renderNotification, type CardActions } from '../render/notification.js';
+import {
+  FilterError,
+  formatFilter,
+  matchesFilter,
+  parseFilter,
+  type NotificationFilter,
+} from '../../src/search.js';
 
 /** A page of the list; older ones load on demand. */
 const PAGE = 50;
@@ -19,22 +27,27 @@ export interface InboxHost {
   report(err: unknown): void;
   /** Switch to another user (updates the address, which calls `select`). */
   navigate(userId: number): void;
+  /**
+   * Show another portal with this query (a `portal:` term); undefined when it went, else why
+   * not (no such portal), to show next to the box.
+   */
+  switchPortal(name: string, q: string): string | undefined;
+  /** The name of the portal on show, once known. */
+  portalName(): string | undefined;
 }
 
-/** The filters of the list, as `GET /notifications` applies them. */
+/** The filters of the list: the search box's query (parsed) and the "unread only" box. */
 interface Filters {
-  tag: string;
-  text: string;
+  q: string;
+  filter: NotificationFilter;
   unread: boolean;
 }
 
 /** The same test the server applies, for notifications that arrive while a filter is on. */
 function matches(n: Notification, userId: number | null, f: Filters): boolean {
   if (n.userId !== userId) return false;
-  if (f.tag && n.tag !== f.tag && n.subTag !== f.tag) return false;
   if (f.unread && n.read) return false;
-  const q = f.text.toLocaleLowerCase();
-  return !q || n.message.toLocaleLowerCase().includes(q) || n.messageOut.toLocaleLowerCase().includes(q);
+  return matchesFilter(n, f.filter);
 }
 
 function debounce(fn: () => void, ms: number): () => void {
@@ -57,16 +70,22 @@ export class InboxView {
   readonly #count = el('span', 'feed-count');
   readonly #empty = el('p', 'empty');
   readonly #more: HTMLButtonElement;
-  readonly #tagInput = el('input', 'filter-tag');
-  readonly #textInput = el('input', 'filter-text');
+  /** One box for every filter, in the filter language; `filter-text` for older tests' sake. */
+  readonly #searchInput = el('input', 'filter-search filter-text');
+  readonly #searchError = el('span', 'filter-error');
   readonly #unreadInput = el('input', 'filter-unread');
   #users: UserSummary[] = [];
   #selected: number | null = null;
-  #filters: Filters = { tag: '', text: '', unread: false };
+  #filters: Filters = { q: '', filter: {}, unread: false };
   readonly #cards = new Map<number, { n: Notification; node: HTMLLIElement }>();
   #total = 0;
   /** Bumped on every reload, so an older answer arriving late is dropped. */
   #generation = 0;
+  /**
+   * What the event stream said while a reload was fetching (null: deleted), replayed over the
+   * page it answers: the page may have been read before these events, and must not undo them.
+   */
+  #liveDuringReload: Map<number, Notification | null> | null = null;
   readonly refreshUsers = debounce(() => void this.loadUsers(), 100);
 
   constructor(host: InboxHost) {
@@ -79,38 +98,45 @@ export class InboxView {
       setRead: (n, read) => api.setRead(n.id, read).catch((err: unknown) => host.report(err)),
       remove: (n) => api.remove(n.id).catch((err: unknown) => host.report(err)),
       filterTag: (tag) => {
-        this.#tagInput.value = tag;
+        let current: NotificationFilter = {};
+        try {
+          current = parseFilter(this.#searchInput.value);
+        } catch {
+          // A box that does not parse is replaced by the tag alone.
+        }
+        this.#searchInput.value = formatFilter({ ...current, tag });
         this.#setFilters();
       },
       detail: (id) => api.notification(id),
     };
     this.#more = button('Load older', 'more', () => void this.#loadMore());
 
-    this.#tagInput.type = 'search';
-    this.#tagInput.placeholder = 'Tag or sub-tag';
-    this.#tagInput.setAttribute('aria-label', 'Filter by tag or sub-tag');
-    this.#textInput.type = 'search';
-    this.#textInput.placeholder = 'Search text';
-    this.#textInput.setAttribute('aria-label', 'Search notification text');
+    this.#searchInput.type = 'search';
+    this.#searchInput.placeholder = 'Search: paid tag:invoice-* is:unread has:attach';
+    this.#searchInput.title =
+      'Terms: text:"…" (or bare words), tag: (* matches any run), is:unread, is:read, has:attach, has:answer, type:personal, type:system, from:ID, after:ID, user:ID, portal:NAME';
+    this.#searchInput.setAttribute('aria-label', 'Search notifications (filter language)');
+    this.#searchInput.value = new URLSearchParams(location.search).get('q') ?? '';
+    this.#searchError.setAttribute('role', 'status');
+    this.#searchError.hidden = true;
     this.#unreadInput.type = 'checkbox';
     const later = debounce(() => this.#setFilters(), 250);
-    this.#tagInput.addEventListener('input', later);
-    this.#textInput.addEventListener('input', later);
+    this.#searchInput.addEventListener('input', later);
     this.#unreadInput.addEventListener('change', () => this.#setFilters());
+    this.#setFilters(false);
 
     const toolbar = el(
       'div',
       'toolbar',
-      this.#textInput,
-      this.#tagInput,
+      this.#searchInput,
       el('label', 'check', this.#unreadInput, ' Unread only'),
       button('Clear', 'clear-filters', () => {
-        this.#tagInput.value = '';
-        this.#textInput.value = '';
+        this.#searchInput.value = '';
         this.#unreadInput.checked = false;
         this.#setFilters();
       }),
       this.#count,
+      this.#searchError,
     );
     this.root.append(
       el('aside', 'users', el('h2', null, 'Users'), this.#userList),
@@ -155,6 +181,8 @@ export class InboxView {
     const generation = ++this.#generation;
     const user = this.#selected;
     if (user === null) return;
+    const live = new Map<number, Notification | null>();
+    this.#liveDuringReload = live;
     try {
       const page = await api.notifications({ user, ...this.#query(), limit: PAGE });
       if (generation !== this.#generation) return;
@@ -162,8 +190,20 @@ export class InboxView {
       this.#list.replaceChildren();
       this.#total = page.total;
       for (const n of page.notifications) this.#list.append(this.#card(n));
+      // Events that came while the page was fetched win over it: the page may predate them.
+      this.#liveDuringReload = null;
+      for (const [id, n] of live) {
+        if (n === null) this.removed(id, false);
+        else if (this.#cards.has(id)) this.updated(n);
+        else if (matches(n, this.#selected, this.#filters)) {
+          this.#insert(n);
+          this.#total++;
+        }
+      }
     } catch (err) {
       this.#host.report(err);
+    } finally {
+      if (this.#liveDuringReload === live) this.#liveDuringReload = null;
     }
     this.#renderCount();
   }
@@ -171,6 +211,7 @@ export class InboxView {
   /** A notification arrived: count it, and show it at once if it belongs in the list. */
   added(n: Notification): void {
     this.refreshUsers();
+    this.#liveDuringReload?.set(n.id, n);
     if (!matches(n, this.#selected, this.#filters) || this.#cards.has(n.id)) return;
     this.#insert(n);
     this.#total++;
@@ -180,6 +221,7 @@ export class InboxView {
   /** A notification changed (read state): redraw it, or drop it if a filter now hides it. */
   updated(n: Notification): void {
     this.refreshUsers();
+    this.#liveDuringReload?.set(n.id, n);
     const current = this.#cards.get(n.id);
     if (!matches(n, this.#selected, this.#filters)) {
       if (current) this.removed(n.id, false);
@@ -198,6 +240,7 @@ export class InboxView {
   /** A notification was deleted. */
   removed(id: number, refresh = true): void {
     if (refresh) this.refreshUsers();
+    this.#liveDuringReload?.set(id, null);
     const current = this.#cards.get(id);
     if (!current) return;
     current.node.remove();
@@ -206,17 +249,44 @@ export class InboxView {
     this.#renderCount();
   }
 
-  #query(): { tag?: string; text?: string; unread?: boolean } {
-    return { tag: this.#filters.tag, text: this.#filters.text, unread: this.#filters.unread };
+  #query(): { q?: string; unread?: boolean } {
+    // The user on show is the `user` parameter, the portal the page's: those terms navigate.
+    const { user: _user, portal: _portal, ...rest } = this.#filters.filter;
+    return { q: formatFilter(rest), unread: this.#filters.unread };
   }
 
-  #setFilters(): void {
-    this.#filters = {
-      tag: this.#tagInput.value.trim(),
-      text: this.#textInput.value.trim(),
-      unread: this.#unreadInput.checked,
-    };
-    void this.reload();
+  /**
+   * Parse the box: a term that does not parse is named next to it and the list stays as it
+   * was; `user:` shows that user, `portal:` that portal. Then reload, unless told not to.
+   */
+  #setFilters(reload = true): void {
+    const q = this.#searchInput.value.trim();
+    let filter: NotificationFilter;
+    try {
+      filter = parseFilter(q);
+    } catch (err) {
+      this.#showSearchError(err instanceof FilterError ? err.message : String(err));
+      return;
+    }
+    const shown = this.#host.portalName();
+    if (filter.portal !== undefined && shown !== undefined && filter.portal !== shown) {
+      const why = this.#host.switchPortal(filter.portal, q);
+      if (why !== undefined) this.#showSearchError(why);
+      return;
+    }
+    this.#showSearchError('');
+    this.#filters = { q, filter, unread: this.#unreadInput.checked };
+    if (filter.user !== undefined && filter.user !== this.#selected) {
+      this.#host.navigate(filter.user);
+      return;
+    }
+    if (reload) void this.reload();
+  }
+
+  #showSearchError(message: string): void {
+    this.#searchError.textContent = message;
+    this.#searchError.hidden = message === '';
+    this.#searchInput.setAttribute('aria-invalid', message === '' ? 'false' : 'true');
   }
 
   async #loadMore(): Promise<void> {
@@ -286,7 +356,7 @@ export class InboxView {
 
   #renderCount(): void {
     const shown = this.#cards.size;
-    const filtered = this.#filters.tag || this.#filters.text || this.#filters.unread;
+    const filtered = this.#filters.q !== '' || this.#filters.unread;
     this.#count.textContent = `${this.#total} notification${this.#total === 1 ? '' : 's'}${filtered ? ' match' : ''}`;
     this.#empty.textContent =
       shown > 0
