@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseChaosSettings } from '../chaos.js';
+import { authServerProblem } from '../config-file.js';
 import { isPlanPreset, resolveLimits, type LimitOverrides } from '../limits/presets.js';
 import { ControlError, objectBody, type ControlRequest } from './types.js';
 
@@ -85,6 +86,8 @@ export function getPortal(r: ControlRequest) {
     restNotificationReplies: c.restNotificationReplies,
     schemaKeys: c.schemaKeys,
     requestTimeLimitSeconds: c.requestTimeLimitSeconds,
+    requestLogBytes: c.requestLogBytes,
+    authServer: c.authServer,
     processingSeconds: c.processingSeconds,
     webhooks: c.webhooks.map((w) => ({
       userId: w.userId,
@@ -113,7 +116,11 @@ export function putPortal(r: ControlRequest) {
     } else if (key === 'requireHttps') {
       if (typeof value !== 'boolean') throw new ControlError('requireHttps: expected true or false');
       changes.requireHttps = value;
-    } else if (key === 'attachMaxLength' || key === 'requestTimeLimitSeconds') {
+    } else if (key === 'authServer') {
+      const problem = authServerProblem(value);
+      if (problem !== undefined) throw new ControlError(`authServer: ${problem}`);
+      changes.authServer = value as string;
+    } else if (key === 'attachMaxLength' || key === 'requestTimeLimitSeconds' || key === 'requestLogBytes') {
       if (!Number.isInteger(value) || (value as number) < 1) {
         throw new ControlError(`${key}: expected a positive integer`);
       }
@@ -128,6 +135,8 @@ export function putPortal(r: ControlRequest) {
     } else throw new ControlError(`${key}: not a portal setting`);
   }
   Object.assign(c, changes);
+  // The log holds its bound itself (it is on every request's path); a lower one trims it now.
+  if (changes.requestLogBytes !== undefined) r.portal.log.setMaxBytes(changes.requestLogBytes);
   return getPortal(r);
 }
 
