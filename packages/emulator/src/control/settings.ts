@@ -57,7 +57,8 @@ export function putLimits(r: ControlRequest) {
   return getLimits(r);
 }
 
-const PORTAL_SETTINGS = {
+/** The settings `PUT /portal` takes as a choice, with their values (the inbox's selects offer these). */
+export const PORTAL_SETTINGS = {
   state: ['active', 'deleted', 'overloaded', 'free-plan'],
   errorTable: ['current', 'legacy'],
   batchOverflow: ['per-command', 'reject'],
