@@ -21,6 +21,24 @@ type Json = Record<string, unknown>;
 /** A portal name is a DNS label, since with Host addressing it is one (`<name>.localhost`). */
 const PORTAL_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/**
+ * A host name with an optional port, as `authServer` must be: token answers put it in
+ * `server_endpoint` as `https://<authServer>/rest/`, so anything else would make a broken URL.
+ */
+const HOST_NAME =
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/i;
+
+/**
+ * What is wrong with an `authServer` value, or undefined when it is a host name (shared by
+ * the config file and `PUT /portal`, so both accept the same values).
+ */
+export function authServerProblem(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v === '') return `expected a non-empty string, got ${JSON.stringify(v)}`;
+  if (v.length > 253 || !HOST_NAME.test(v))
+    return `expected a host name such as "oauth.bitrix24.tech" (letters, digits, "-" and ".", an optional ":port"), got ${JSON.stringify(v)}`;
+  return undefined;
+}
+
 function fail(field: string, problem: string): never {
   throw new ConfigError(`${field}: ${problem}`);
 }
@@ -134,9 +152,14 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
         break;
       case 'domain':
       case 'memberId':
-      case 'authServer':
         out[key] = text(value, key);
         break;
+      case 'authServer': {
+        const problem = authServerProblem(value);
+        if (problem !== undefined) fail(key, problem);
+        out.authServer = value as string;
+        break;
+      }
       case 'timezone':
         if (typeof value !== 'string' || !/^[+-]\d{2}:\d{2}$/.test(value))
           fail(key, 'expected an offset like "+03:00"');

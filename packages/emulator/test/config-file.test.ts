@@ -49,6 +49,10 @@ describe('portal settings in a config file', () => {
     ],
     [{ requestTimeLimitSeconds: 0 }, 'requestTimeLimitSeconds: expected a positive integer, got 0'],
     [{ authServer: '' }, 'authServer: expected a non-empty string, got ""'],
+    [
+      { authServer: 'https://oauth.bitrix.info' },
+      'authServer: expected a host name such as "oauth.bitrix24.tech"',
+    ],
     [{ schemaKeys: 'mixed' }, 'schemaKeys: expected one of "upper", "lower", got "mixed"'],
   ])('refuses %j, naming the field', (input, message) => {
     expect(() => validatePortalConfig(input)).toThrow(message);

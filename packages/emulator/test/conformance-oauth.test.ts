@@ -86,6 +86,23 @@ describe.each(TRANSPORTS)('OAuth token refresh over %s', (transport) => {
       expect(b.user_id).toBe(1);
     });
 
+    it('names the authorization server set through PUT /portal; a value that is not a host is refused', async () => {
+      t = await startTestPortal(transport);
+      const set = await t.control('PUT', '/portal', { authServer: 'oauth.bitrix.info' });
+      expect(set.status).toBe(200);
+      expect(set.body.authServer).toBe('oauth.bitrix.info');
+      const a = await send(grant());
+      expect(a.status).toBe(200);
+      expect(a.body.domain).toBe('oauth.bitrix.info');
+      expect(a.body.server_endpoint).toBe('https://oauth.bitrix.info/rest/');
+      for (const bad of ['', 'https://oauth.bitrix.info', 'oauth.bitrix.info/rest', 'a b', 5]) {
+        const refused = await t.control('PUT', '/portal', { authServer: bad });
+        expect(refused.status).toBe(400);
+        expect(refused.body.error_description).toMatch(/^authServer: expected a/);
+      }
+      expect((await t.control('GET', '/portal')).body.authServer).toBe('oauth.bitrix.info');
+    });
+
     it('the new access token works; the spent refresh token is invalid_grant', async () => {
       t = await startTestPortal(transport);
       const first = await send(grant());

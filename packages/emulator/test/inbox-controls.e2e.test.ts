@@ -1,7 +1,9 @@
 /**
  * The controls view's limits and portal panels in headless Chromium: what is set on the page
- * is what the control API then reports and what REST calls meet; a bad number is answered with
- * the API's own message and changes nothing. Screenshots go to test-artifacts/inbox/.
+ * (every portal setting, the operating buckets' alignment) is what the control API then reports
+ * and what REST calls meet; a bad value is answered with the API's own message and changes
+ * nothing; every write is JSON, as the control API requires. Screenshots go to
+ * test-artifacts/inbox/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -51,6 +53,34 @@ const STANDARD = {
   operating: { budgetSeconds: 480, windowMinutes: 10, alignment: 'clock' },
 };
 
+/** The settings the portal panel edits, as a fresh portal has them. */
+const DEFAULT_PORTAL = {
+  state: 'active',
+  errorTable: 'current',
+  batchOverflow: 'per-command',
+  messageOutDefault: 'empty',
+  batchOperating: 'per-command',
+  tagsWithoutClientId: 'webhook',
+  restNotificationReplies: 'none',
+  schemaKeys: 'upper',
+  attachMaxLength: 60000,
+  requestTimeLimitSeconds: 60,
+  requestLogBytes: 32 * 1024 * 1024,
+  authServer: 'oauth.bitrix24.tech',
+  requireHttps: false,
+};
+
+/** The hint that describes a control (`aria-describedby`), as assistive technology reads it. */
+const hintOf = (label: string) =>
+  page.getByLabel(label).evaluate(
+    (e) =>
+      (
+        e.ownerDocument.getElementById(e.getAttribute('aria-describedby') ?? '') as {
+          textContent: string;
+        } | null
+      )?.textContent ?? null,
+  );
+
 beforeAll(async () => {
   [browser, emu] = await Promise.all([launchChromium(), startEmulator({ portal: { plan: 'standard' } })]);
 });
@@ -63,12 +93,7 @@ afterAll(async () => {
 beforeEach(async () => {
   // Limits and portal settings outlive a reset: put them back through the API.
   await control('PUT', '/limits', { plan: 'standard' });
-  await control('PUT', '/portal', {
-    state: 'active',
-    errorTable: 'current',
-    attachMaxLength: 60000,
-    requireHttps: false,
-  });
+  await control('PUT', '/portal', DEFAULT_PORTAL);
   emu.portal.reset();
   watch = await watchedPage(browser);
   page = watch.page;
@@ -208,5 +233,170 @@ describe('controls: portal', () => {
     await page.locator('.portal-apply').click();
     await expect.poll(() => text('.portal-status')).toContain('Nothing to change');
     await screenshot(page, 'controls-portal');
+  });
+});
+
+describe('controls: operating buckets', () => {
+  test('the alignment set on the page is what the portal has, and survives another change', async () => {
+    await expect.poll(() => page.getByLabel('Operating buckets').inputValue()).toBe('clock');
+    expect(await hintOf('Operating buckets')).toMatch(/^clock: one bucket per clock minute/);
+
+    await page.getByLabel('Operating buckets').selectOption('first-call');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-status')).toBe('Applied.');
+    expect(await control('GET', '/limits')).toEqual({
+      ...STANDARD,
+      operating: { ...STANDARD.operating, alignment: 'first-call' },
+    });
+    await expect
+      .poll(() => text('.limits-operating'))
+      .toBe('480 s per method in a 10-minute window (buckets from the first call)');
+    await expect.poll(() => text('.limits-plan')).toBe('standard, with changes');
+
+    // A fresh page shows it, and applying another number keeps it (it used to fall back to clock).
+    await openInbox(page, emu.url, '#/controls');
+    await expect.poll(() => page.getByLabel('Operating buckets').inputValue()).toBe('first-call');
+    await page.getByLabel('Operating budget, s').fill('100');
+    await page.locator('.limits-apply').click();
+    await expect
+      .poll(() => text('.limits-operating'))
+      .toBe('100 s per method in a 10-minute window (buckets from the first call)');
+    expect(await control('GET', '/limits')).toEqual({
+      ...STANDARD,
+      operating: { budgetSeconds: 100, windowMinutes: 10, alignment: 'first-call' },
+    });
+
+    // Plan off with no operating number has nothing to align: said, nothing sent.
+    await page.locator('.limits-plan-select').selectOption('off');
+    await page.getByLabel('Operating budget, s').fill('');
+    await page.getByLabel('Window, min').fill('');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-status')).toMatch(/^Operating buckets: the operating limit is off/);
+    expect((await control('GET', '/limits')).operating).toMatchObject({ alignment: 'first-call' });
+
+    await page.locator('.limits-plan-select').selectOption('standard');
+    await page.getByLabel('Operating buckets').selectOption('clock');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-plan')).toBe('standard');
+    expect(await control('GET', '/limits')).toEqual(STANDARD);
+  });
+});
+
+describe('controls: every portal setting', () => {
+  test('each new setting is offered with its hint, applied from the page, and met by REST calls', async () => {
+    const writes: { method: string; url: string; type: string | undefined }[] = [];
+    page.on('request', (r) => {
+      if (r.method() !== 'GET')
+        writes.push({ method: r.method(), url: r.url(), type: r.headers()['content-type'] });
+    });
+    await expect.poll(() => page.getByLabel('Authorization server').inputValue()).toBe('oauth.bitrix24.tech');
+    await expect.poll(() => text('.portal-now')).toContain('schema keys upper');
+    expect(await page.getByLabel('Request log size, bytes').inputValue()).toBe('33554432');
+    expect(await page.getByLabel('Request time limit, s').inputValue()).toBe('60');
+    for (const [label, hint] of [
+      ['Batch operating time', /^batch: a batch is charged to the method batch/],
+      ['Tags without CLIENT_ID', /^ignore: TAG and SUB_TAG/],
+      ['Replies to REST notifications', /^accept: im\.notify\.answer/],
+      ['im.notify.schema.get keys', /^lower: /],
+      ['Request time limit, s', /cut with 504/],
+      ['Request log size, bytes', /^Bytes the inspection log keeps/],
+      ['Authorization server', /server_endpoint/],
+      ['State', /documented error/],
+    ] as const) {
+      expect(await hintOf(label), label).toMatch(hint);
+    }
+
+    await page.getByLabel('Batch operating time').selectOption('batch');
+    await page.getByLabel('Tags without CLIENT_ID').selectOption('ignore');
+    await page.getByLabel('Replies to REST notifications').selectOption('accept');
+    await page.getByLabel('im.notify.schema.get keys').selectOption('lower');
+    await page.getByLabel('Request time limit, s').fill('30');
+    await page.getByLabel('Request log size, bytes').fill('1048576');
+    await page.getByLabel('Authorization server').fill('oauth.bitrix.info');
+    await page.locator('.portal-apply').click();
+    await expect.poll(() => text('.portal-status')).toBe('Applied.');
+    expect(await control('GET', '/portal')).toMatchObject({
+      batchOperating: 'batch',
+      tagsWithoutClientId: 'ignore',
+      restNotificationReplies: 'accept',
+      schemaKeys: 'lower',
+      requestTimeLimitSeconds: 30,
+      requestLogBytes: 1048576,
+      authServer: 'oauth.bitrix.info',
+    });
+    await expect.poll(() => text('.portal-now')).toContain('schema keys lower');
+    expect(await text('.portal-now')).toContain('auth server oauth.bitrix.info');
+    expect(await text('.portal-now')).toContain('request log up to 1.0 MB');
+    await screenshot(page, 'controls-settings');
+
+    // What REST callers meet: the older schema keys, and the token answer's server.
+    const schema = await fetch(`${emu.webhookUrl}im.notify.schema.get`);
+    expect(((await schema.json()) as { result: { rest: object } }).result.rest).toHaveProperty('module_id');
+    const refreshed = await fetch(`${emu.url}/oauth/token/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: emu.tokens.clientId,
+        client_secret: emu.tokens.clientSecret,
+        refresh_token: emu.tokens.refreshToken,
+      }).toString(),
+    });
+    expect(((await refreshed.json()) as { server_endpoint: string }).server_endpoint).toBe(
+      'https://oauth.bitrix.info/rest/',
+    );
+
+    // The page's writes were JSON, as the control API requires of a body.
+    expect(writes).toEqual([
+      { method: 'PUT', url: `${emu.url}/_emulator/api/portal`, type: 'application/json' },
+    ]);
+  });
+
+  test("a refused value shows the API's message and changes nothing, however many settings it came with", async () => {
+    await expect.poll(() => page.getByLabel('Authorization server').inputValue()).toBe('oauth.bitrix24.tech');
+    const before = await control('GET', '/portal');
+
+    await page.getByLabel('im.notify.schema.get keys').selectOption('lower');
+    await page.getByLabel('Batch operating time').selectOption('batch');
+    await page.getByLabel('Request time limit, s').fill('0');
+    await page.locator('.portal-apply').click();
+    await expect
+      .poll(() => text('.portal-status'))
+      .toBe('PUT /portal: requestTimeLimitSeconds: expected a positive integer');
+    await expect.poll(() => page.locator('.portal-status').getAttribute('class')).toContain('error');
+    expect(await control('GET', '/portal')).toEqual(before);
+    // The form keeps what was typed, to be corrected; the line above it shows the portal.
+    expect(await page.getByLabel('Request time limit, s').inputValue()).toBe('0');
+    expect(await text('.portal-now')).toContain('schema keys upper');
+
+    await page.getByLabel('Request time limit, s').fill('60');
+    await page.getByLabel('Request log size, bytes').fill('1.5');
+    await page.locator('.portal-apply').click();
+    await expect
+      .poll(() => text('.portal-status'))
+      .toBe('PUT /portal: requestLogBytes: expected a positive integer');
+    expect(await control('GET', '/portal')).toEqual(before);
+
+    await page.getByLabel('Request log size, bytes').fill('');
+    await page.getByLabel('Authorization server').fill('https://oauth.bitrix.info/');
+    await page.locator('.portal-apply').click();
+    await expect
+      .poll(() => text('.portal-status'))
+      .toMatch(/^PUT \/portal: authServer: expected a host name/);
+    expect(await control('GET', '/portal')).toEqual(before);
+
+    // Not a number at all: said on the page, nothing sent.
+    await page.getByLabel('Authorization server').fill('');
+    await page.getByLabel('Request log size, bytes').fill('32 MiB');
+    await page.locator('.portal-apply').click();
+    await expect.poll(() => text('.portal-status')).toBe('Request log size, bytes: "32 MiB" is not a number');
+    expect(await control('GET', '/portal')).toEqual(before);
+
+    // Corrected, it applies.
+    await page.getByLabel('Request log size, bytes').fill('');
+    await page.locator('.portal-apply').click();
+    await expect.poll(() => text('.portal-status')).toBe('Applied.');
+    expect(await control('GET', '/portal')).toMatchObject({ schemaKeys: 'lower', batchOperating: 'batch' });
+    await screenshot(page, 'controls-settings-errors');
   });
 });

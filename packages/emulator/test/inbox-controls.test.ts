@@ -1,9 +1,13 @@
 /**
  * The pure parts of the controls view's limits and portal panels, in Node: reading typed
  * numbers, the limits in words, the form filled from the portal's limits (which must give the
- * same limits back through the server's own resolver), and the changes the portal form sends.
+ * same limits back through the server's own resolver, bucket alignment included), a field for
+ * every setting the server shows, and the changes the portal form sends.
  */
 import { describe, expect, test } from 'vitest';
+import { resolveConfig } from '../src/config.js';
+import { PORTAL_SETTINGS, getPortal } from '../src/control/settings.js';
+import type { ControlRequest } from '../src/control/types.js';
 import { PRESETS, resolveLimits, type LimitSettings } from '../src/limits/presets.js';
 import { parseNumber } from '../ui/format.js';
 import {
@@ -17,7 +21,16 @@ import {
   presetValue,
   type LimitsForm,
 } from '../ui/limits-form.js';
-import { describePortal, portalChanges, portalForm, type PortalSettings } from '../ui/portal-form.js';
+import {
+  AUTH_SERVER_FIELD,
+  PORTAL_CHOICES,
+  PORTAL_NUMBERS,
+  PROCESSING_FIELD,
+  describePortal,
+  portalChanges,
+  portalForm,
+  type PortalSettings,
+} from '../ui/portal-form.js';
 
 const limits = (intensity: LimitSettings['intensity'], operating: LimitSettings['operating']) => ({
   intensity,
@@ -77,36 +90,49 @@ describe('limits panel', () => {
   });
 
   test('the form is the closest preset with the numbers that differ', () => {
-    expect(formFromLimits(PRESETS.enterprise)).toEqual({ plan: 'enterprise', fields: empty });
+    expect(formFromLimits(PRESETS.enterprise)).toEqual({
+      plan: 'enterprise',
+      fields: empty,
+      alignment: 'clock',
+    });
     expect(formFromLimits(limits({ drainPerSecond: 5, capacity: 100 }, op(480)))).toEqual({
       plan: 'enterprise',
       fields: { ...empty, capacity: '100' },
+      alignment: 'clock',
     });
     expect(formFromLimits(limits({ drainPerSecond: 2, capacity: 50 }, op(30)))).toEqual({
       plan: 'standard',
       fields: { ...empty, budgetSeconds: '30' },
+      alignment: 'clock',
     });
     // One limit on: `off` with that limit's numbers, which turn it on.
     expect(formFromLimits(limits({ drainPerSecond: 2, capacity: 50 }, false))).toEqual({
       plan: 'off',
       fields: { ...empty, capacity: '50', drainPerSecond: '2' },
+      alignment: 'clock',
     });
     // Both numbers of the bucket changed: as close to standard as to enterprise, so the plan
     // last applied from the page decides, if it can say these limits.
     const both = limits({ drainPerSecond: 0.001, capacity: 3 }, op(480));
     const changed = { ...empty, capacity: '3', drainPerSecond: '0.001' };
-    expect(formFromLimits(both)).toEqual({ plan: 'standard', fields: changed });
-    expect(formFromLimits(both, 'enterprise')).toEqual({ plan: 'enterprise', fields: changed });
+    expect(formFromLimits(both)).toEqual({ plan: 'standard', fields: changed, alignment: 'clock' });
+    expect(formFromLimits(both, 'enterprise')).toEqual({
+      plan: 'enterprise',
+      fields: changed,
+      alignment: 'clock',
+    });
     expect(describePlan(both, 'enterprise')).toBe('enterprise, with changes');
     expect(formFromLimits(both, 'off')).toEqual({
       plan: 'off',
       fields: { capacity: '3', drainPerSecond: '0.001', budgetSeconds: '480', windowMinutes: '10' },
+      alignment: 'clock',
     });
     expect(formFromLimits(limits({ drainPerSecond: 2, capacity: 50 }, false), 'enterprise').plan).toBe('off');
     expect(formFromLimits(PRESETS.standard, 'enterprise').plan).toBe('standard');
     expect(formFromLimits(limits(false, op(5, 1)))).toEqual({
       plan: 'off',
       fields: { ...empty, budgetSeconds: '5', windowMinutes: '1' },
+      alignment: 'clock',
     });
   });
 
@@ -121,6 +147,9 @@ describe('limits panel', () => {
       limits({ drainPerSecond: 7, capacity: 9 }, false),
       limits(false, op(480)),
       limits(false, op(12, 3)),
+      limits({ drainPerSecond: 2, capacity: 50 }, { ...op(480), alignment: 'first-call' }),
+      limits({ drainPerSecond: 5, capacity: 250 }, { ...op(30, 2), alignment: 'first-call' }),
+      limits(false, { ...op(480), alignment: 'first-call' }),
     ];
     for (const want of cases) {
       for (const preferred of [undefined, 'standard', 'enterprise', 'off'] as const) {
@@ -135,9 +164,14 @@ describe('limits panel', () => {
   });
 
   test('the PUT /limits body: the plan, and only the numbers typed', () => {
-    const form = (plan: LimitsForm['plan'], fields: Partial<LimitsForm['fields']>): LimitsForm => ({
+    const form = (
+      plan: LimitsForm['plan'],
+      fields: Partial<LimitsForm['fields']>,
+      alignment: LimitsForm['alignment'] = 'clock',
+    ): LimitsForm => ({
       plan,
       fields: { ...empty, ...fields },
+      alignment,
     });
     expect(limitsRequest(form('enterprise', {}))).toEqual({ body: { plan: 'enterprise' } });
     expect(limitsRequest(form('enterprise', { capacity: ' 100 ' }))).toEqual({
@@ -160,6 +194,35 @@ describe('limits panel', () => {
       error: 'Operating budget, s: "lots" is not a number',
     });
   });
+
+  test("the bucket alignment: clock, every preset's own, is not sent; first-call is, where the operating limit is on", () => {
+    const form = (plan: LimitsForm['plan'], fields: Partial<LimitsForm['fields']> = {}): LimitsForm => ({
+      plan,
+      fields: { ...empty, ...fields },
+      alignment: 'first-call',
+    });
+    expect(limitsRequest(form('standard'))).toEqual({
+      body: { plan: 'standard', operating: { alignment: 'first-call' } },
+    });
+    expect(limitsRequest(form('enterprise', { budgetSeconds: '60' }))).toEqual({
+      body: { plan: 'enterprise', operating: { budgetSeconds: 60, alignment: 'first-call' } },
+    });
+    expect(limitsRequest(form('off', { windowMinutes: '2' }))).toEqual({
+      body: { plan: 'off', operating: { windowMinutes: 2, alignment: 'first-call' } },
+    });
+    // Plan off with no operating number: no operating limit to align, said rather than dropped.
+    expect(limitsRequest(form('off', { capacity: '5' }))).toEqual({
+      error:
+        'Operating buckets: the operating limit is off with plan off; give an operating budget or ' +
+        'window to turn it on, or pick another plan',
+    });
+    // The form filled from first-call limits keeps it, and reads as a changed preset.
+    const firstCall = limits(PRESETS.standard.intensity, { ...op(480), alignment: 'first-call' });
+    expect(formFromLimits(firstCall)).toEqual({ plan: 'standard', fields: empty, alignment: 'first-call' });
+    expect(describePlan(firstCall)).toBe('standard, with changes');
+    expect(formFromLimits(PRESETS.standard).alignment).toBe('clock');
+    expect(formFromLimits(limits({ drainPerSecond: 2, capacity: 50 }, false)).alignment).toBe('clock');
+  });
 });
 
 describe('portal panel', () => {
@@ -172,59 +235,126 @@ describe('portal panel', () => {
     errorTable: 'current',
     batchOverflow: 'per-command',
     messageOutDefault: 'empty',
+    batchOperating: 'per-command',
+    tagsWithoutClientId: 'webhook',
+    restNotificationReplies: 'none',
+    schemaKeys: 'upper',
+    requestTimeLimitSeconds: 60,
+    requestLogBytes: 32 * 1024 * 1024,
+    authServer: 'oauth.bitrix24.tech',
     processingSeconds: { '*': 0.02, 'im.notify.personal.add': 0.5 },
   };
+  const form = portalForm(settings);
 
   test('the settings in words, and the form showing them', () => {
     expect(describePortal(settings)).toBe(
       'active · error table current · batch overflow per-command · MESSAGE_OUT default empty · ' +
-        'ATTACH up to 60000 characters · plain HTTP allowed · processing * 0.02 s, im.notify.personal.add 0.5 s',
+        'ATTACH up to 60000 characters · plain HTTP allowed · batch operating per-command · ' +
+        'tags without CLIENT_ID webhook · REST replies none · schema keys upper · ' +
+        'requests cut after 60 s · request log up to 32 MB · auth server oauth.bitrix24.tech · ' +
+        'processing * 0.02 s, im.notify.personal.add 0.5 s',
     );
-    expect(portalForm(settings)).toEqual({
+    expect(form).toEqual({
       state: 'active',
       errorTable: 'current',
       batchOverflow: 'per-command',
       messageOutDefault: 'empty',
+      batchOperating: 'per-command',
+      tagsWithoutClientId: 'webhook',
+      restNotificationReplies: 'none',
+      schemaKeys: 'upper',
       requireHttps: false,
       attachMaxLength: '60000',
+      requestTimeLimitSeconds: '60',
+      requestLogBytes: '33554432',
+      authServer: 'oauth.bitrix24.tech',
       processingSeconds: '0.02',
     });
     expect(portalForm({ ...settings, processingSeconds: {} }).processingSeconds).toBe('');
   });
 
-  test('only what changed is sent, numbers first; what is not a number never leaves the page', () => {
-    const form = portalForm(settings);
+  test('every setting GET /portal shows has a field with a label and a hint, and each choice the values PUT /portal takes', () => {
+    expect(
+      Object.fromEntries(PORTAL_CHOICES.map(({ key, options }) => [key, options.map(([value]) => value)])),
+    ).toEqual(PORTAL_SETTINGS);
+    // What the server shows, bar the portal's identity and credentials, is what the form edits.
+    const shown = getPortal({
+      portal: { config: resolveConfig() },
+      baseUrl: '',
+    } as unknown as ControlRequest);
+    const { name, domain, timezone, webhooks, apps, ...editable } = shown;
+    expect([name, domain, timezone, webhooks.length, apps.length]).toEqual([
+      'default',
+      'localhost',
+      '+00:00',
+      1,
+      1,
+    ]);
+    expect(Object.keys(form).sort()).toEqual(Object.keys(editable).sort());
+    for (const field of [...PORTAL_CHOICES, ...PORTAL_NUMBERS, PROCESSING_FIELD, AUTH_SERVER_FIELD]) {
+      expect(field.label.length, JSON.stringify(field)).toBeGreaterThan(0);
+      expect(field.hint.length, JSON.stringify(field)).toBeGreaterThan(10);
+    }
+  });
+
+  test('only what changed is sent; what is not a number never leaves the page', () => {
     expect(portalChanges(settings, form)).toEqual({ changes: {} });
     expect(portalChanges(settings, { ...form, state: 'overloaded', errorTable: 'legacy' })).toEqual({
       changes: { state: 'overloaded', errorTable: 'legacy' },
     });
-    const both = portalChanges(settings, {
-      ...form,
-      state: 'deleted',
-      requireHttps: true,
-      attachMaxLength: '0',
-      processingSeconds: '2',
-    });
-    expect(both).toEqual({
+    expect(
+      portalChanges(settings, {
+        ...form,
+        state: 'deleted',
+        requireHttps: true,
+        attachMaxLength: '0',
+        processingSeconds: '2',
+        batchOperating: 'batch',
+        tagsWithoutClientId: 'ignore',
+        restNotificationReplies: 'accept',
+        schemaKeys: 'lower',
+        requestTimeLimitSeconds: ' 4 ',
+        requestLogBytes: '1048576',
+        authServer: ' oauth.bitrix.info ',
+      }),
+    ).toEqual({
       changes: {
         attachMaxLength: 0,
+        requestTimeLimitSeconds: 4,
+        requestLogBytes: 1048576,
         processingSeconds: { '*': 2 },
+        authServer: 'oauth.bitrix.info',
         state: 'deleted',
+        batchOperating: 'batch',
+        tagsWithoutClientId: 'ignore',
+        restNotificationReplies: 'accept',
+        schemaKeys: 'lower',
         requireHttps: true,
       },
     });
-    // The API stops at the first setting it refuses: the numbers go before the choices.
-    expect('changes' in both && Object.keys(both.changes)).toEqual([
-      'attachMaxLength',
-      'processingSeconds',
-      'state',
-      'requireHttps',
-    ]);
-    expect(portalChanges(settings, { ...form, attachMaxLength: '', processingSeconds: '' })).toEqual({
-      changes: {},
+    // An empty field keeps its setting.
+    expect(
+      portalChanges(settings, {
+        ...form,
+        attachMaxLength: '',
+        processingSeconds: '',
+        requestTimeLimitSeconds: ' ',
+        requestLogBytes: '',
+        authServer: '  ',
+      }),
+    ).toEqual({ changes: {} });
+    // Range and the host's form are the API's to judge: sent as typed, for its message.
+    expect(portalChanges(settings, { ...form, requestTimeLimitSeconds: '1.5', authServer: 'a b' })).toEqual({
+      changes: { requestTimeLimitSeconds: 1.5, authServer: 'a b' },
     });
     expect(portalChanges(settings, { ...form, state: 'deleted', attachMaxLength: '60k' })).toEqual({
-      error: 'ATTACH max length: "60k" is not a number',
+      error: 'ATTACH max length, characters: "60k" is not a number',
+    });
+    expect(portalChanges(settings, { ...form, requestLogBytes: '32 MiB' })).toEqual({
+      error: 'Request log size, bytes: "32 MiB" is not a number',
+    });
+    expect(portalChanges(settings, { ...form, requestTimeLimitSeconds: 'a minute' })).toEqual({
+      error: 'Request time limit, s: "a minute" is not a number',
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The inbox page treats every field of every request as hostile: a corpus of XSS payloads in
  * the message, MESSAGE_OUT, tags, every ATTACH field, user names and the request log must show
- * as text and execute nothing. Payloads reach the page three ways: through the library (what
+ * as text and execute nothing, and so must values in the portal settings and payloads typed into
+ * every input of the Controls view. Payloads reach the page three ways: through the library (what
  * the portal accepts), as raw requests the portal refuses (they still reach the request log),
  * and stored directly, bypassing validation (the page must not rely on it).
  */
@@ -406,6 +407,59 @@ describe('inbox page under hostile input', () => {
       .toContain(JSON.stringify(MARKER).slice(1, -1));
     await expect.poll(() => page.locator('.portal-now').textContent()).toContain(`${MARKER} 1 s`);
     await assertNothingRan('controls');
+  });
+
+  test('the portal settings: hostile values stored in them and payloads typed into every input stay text', async () => {
+    // Stored past the API's checks, as anyone on the machine could: the page must not rely on them.
+    const config = emu.portal.config;
+    const saved = { authServer: config.authServer, schemaKeys: config.schemaKeys };
+    Object.assign(config, { authServer: MARKER, schemaKeys: PAYLOADS[2] });
+    try {
+      await openInbox(page, emu.url, '#/controls');
+      await expect.poll(() => page.getByLabel('Authorization server').inputValue()).toBe(MARKER);
+      await expect.poll(() => page.locator('.portal-now').textContent()).toContain(`auth server ${MARKER}`);
+      expect(await page.locator('.portal-now').textContent()).toContain(`schema keys ${PAYLOADS[2]}`);
+      await assertNothingRan('portal settings stored');
+    } finally {
+      Object.assign(config, saved);
+    }
+
+    // Every input of the limits and portal panels, a payload each: refused, shown as text.
+    await openInbox(page, emu.url, '#/controls');
+    await expect.poll(() => page.getByLabel('Authorization server').inputValue()).toBe(saved.authServer);
+    const inputs = page.locator(
+      '.limits input.setting-input, .portal-settings input.setting-input:not([type=checkbox])',
+    );
+    const count = await inputs.count();
+    expect(count).toBe(4 + 5);
+    for (let i = 0; i < count; i++) await inputs.nth(i).fill(PAYLOADS[i % PAYLOADS.length] as string);
+    await page.locator('.limits-apply').click();
+    await expect
+      .poll(() => page.locator('.limits-status').textContent())
+      .toBe(`Capacity (X): "${MARKER}" is not a number`);
+    await page.locator('.portal-apply').click();
+    await expect
+      .poll(() => page.locator('.portal-status').textContent())
+      .toBe(`ATTACH max length, characters: "${PAYLOADS[4] as string}" is not a number`);
+    await assertNothingRan('portal inputs, not numbers');
+    // Numbers the API refuses next to a hostile host: the API's message, with the host, as text.
+    for (const label of [
+      'ATTACH max length, characters',
+      'Request time limit, s',
+      'Request log size, bytes',
+      'Processing time per call, s (*)',
+    ]) {
+      await page.getByLabel(label).fill('');
+    }
+    await page.getByLabel('Authorization server').fill(MARKER);
+    await page.locator('.portal-apply').click();
+    await expect
+      .poll(() => page.locator('.portal-status').textContent())
+      .toContain(`PUT /portal: authServer: expected a host name`);
+    expect(await page.locator('.portal-status').textContent()).toContain(JSON.stringify(MARKER));
+    expect(emu.portal.config.authServer).toBe(saved.authServer);
+    await assertNothingRan('portal inputs, refused host');
+    await screenshot(page, 'xss-settings');
 
     const csp = await page.evaluate<string[]>('window.__csp');
     writeFileSync(

@@ -113,6 +113,39 @@ describe('the log is bounded by bytes', () => {
   });
 });
 
+describe('the byte bound set at run time', () => {
+  test('PUT /portal requestLogBytes lowers the bound at once, dropping the oldest; a bound that is not a positive integer is refused', async () => {
+    p = await startTestPortal('http', { portal: { plan: 'off' } });
+    const pad = 'x'.repeat(8 * 1024);
+    for (let i = 0; i < 6; i++)
+      expect((await p.hook('server.time', { PAD: `${i}:${pad}` })).status).toBe(200);
+    expect(await allRequests(p)).toHaveLength(6);
+    expect((await p.control('GET', '/portal')).body.requestLogBytes).toBe(32 * 1024 * 1024);
+
+    // Room for about two of those requests: the four oldest go now, not at the next request.
+    const bound = 2 * (8 * 1024 + 2048);
+    const set = await p.control('PUT', '/portal', { requestLogBytes: bound });
+    expect(set.status).toBe(200);
+    expect(set.body.requestLogBytes).toBe(bound);
+    expect(p.emu.portal.log.bytes).toBeLessThanOrEqual(bound);
+    const kept = (await allRequests(p)).map((e) => e.id);
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    expect(kept.length).toBeLessThan(6);
+    expect(kept[0]).toBe(6);
+
+    for (const bad of [0, -1, 1.5, '1000', null]) {
+      const refused = await p.control('PUT', '/portal', { requestLogBytes: bad });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error_description).toBe('requestLogBytes: expected a positive integer');
+    }
+    // All or nothing: a refused bound next to a good setting changes neither.
+    const mixed = await p.control('PUT', '/portal', { schemaKeys: 'lower', requestLogBytes: 0 });
+    expect(mixed.status).toBe(400);
+    const now = (await p.control('GET', '/portal')).body;
+    expect([now.schemaKeys, now.requestLogBytes]).toEqual(['upper', bound]);
+  });
+});
+
 describe("masking the portal's own secrets", () => {
   test('tokens, client secrets and webhook codes are masked in free text and keys; short codes and other hex are not', async () => {
     p = await startTestPortal('http', {

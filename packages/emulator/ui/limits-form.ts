@@ -4,10 +4,10 @@
  * Node. The preset numbers come from the server's own table, so the page cannot drift from it.
  */
 
-import { PRESETS, type LimitSettings, type PlanPreset } from '../src/limits/presets.js';
+import { PRESETS, type BucketAlignment, type LimitSettings, type PlanPreset } from '../src/limits/presets.js';
 import { parseNumber } from './format.js';
 
-export type { LimitSettings, PlanPreset };
+export type { BucketAlignment, LimitSettings, PlanPreset };
 
 /** The plan presets, in the order the selector offers them. */
 export const PLANS: readonly PlanPreset[] = ['standard', 'enterprise', 'off'];
@@ -24,17 +24,36 @@ export const LIMIT_FIELDS: readonly { field: LimitField; limit: 'intensity' | 'o
     { field: 'windowMinutes', limit: 'operating', label: 'Window, min' },
   ];
 
-/** What the form holds: a preset, and numbers as typed; an empty field keeps the preset's value. */
+/**
+ * How the operating limit's buckets are cut, as the selector offers it, with what each means
+ * (`src/limits/presets.ts`, from bitrix-tools/b24-rest-docs `limits.md`). Every preset has `clock`.
+ */
+export const ALIGNMENTS: readonly (readonly [value: BucketAlignment, label: string])[] = [
+  ['clock', 'clock minutes (10:05:00–10:05:59)'],
+  ['first-call', '60 s from each bucket’s first call'],
+];
+
+/** The alignment selector's label and meaning. */
+export const ALIGNMENT_FIELD = {
+  label: 'Operating buckets',
+  hint:
+    'clock: one bucket per clock minute, the newer docs\' reading ("the sum for the corresponding ' +
+    'minute"); first-call: a bucket spans the 60 s from its own first call. Either way a bucket ' +
+    'drops out of the window that many minutes after its first call.',
+} as const;
+
+/** What the form holds: a preset, numbers as typed (an empty field keeps the preset's value), the alignment. */
 export interface LimitsForm {
   plan: PlanPreset;
   fields: Record<LimitField, string>;
+  alignment: BucketAlignment;
 }
 
-/** The body of `PUT /limits`: a preset with single numbers overridden. */
+/** The body of `PUT /limits`: a preset with single numbers (and the bucket alignment) overridden. */
 export interface LimitsRequest {
   plan: PlanPreset;
   intensity?: { capacity?: number; drainPerSecond?: number };
-  operating?: { budgetSeconds?: number; windowMinutes?: number };
+  operating?: { budgetSeconds?: number; windowMinutes?: number; alignment?: BucketAlignment };
 }
 
 const EMPTY: Record<LimitField, string> = {
@@ -100,7 +119,8 @@ export function matchPlan(limits: LimitSettings): PlanPreset | 'custom' {
  */
 export function formFromLimits(limits: LimitSettings, preferred?: PlanPreset): LimitsForm {
   const exact = matchPlan(limits);
-  if (exact !== 'custom') return { plan: exact, fields: { ...EMPTY } };
+  if (exact !== 'custom') return { plan: exact, fields: { ...EMPTY }, alignment: 'clock' };
+  const alignment = (limits.operating && limits.operating.alignment) || 'clock';
   const fields = { ...EMPTY };
   if (limits.intensity && limits.operating && preferred !== 'off') {
     const closest =
@@ -109,13 +129,13 @@ export function formFromLimits(limits: LimitSettings, preferred?: PlanPreset): L
         : 'standard';
     const plan = preferred ?? closest;
     for (const field of differences(limits, plan)) fields[field] = String(fieldValue(limits, field));
-    return { plan, fields };
+    return { plan, fields, alignment };
   }
   for (const { field } of LIMIT_FIELDS) {
     const value = fieldValue(limits, field);
     if (value !== undefined) fields[field] = String(value);
   }
-  return { plan: 'off', fields };
+  return { plan: 'off', fields, alignment };
 }
 
 /** How the portal's plan reads: the preset, or the preset it was changed from (see {@link formFromLimits}). */
@@ -124,15 +144,30 @@ export function describePlan(limits: LimitSettings, preferred?: PlanPreset): str
   return exact === 'custom' ? `${formFromLimits(limits, preferred).plan}, with changes` : exact;
 }
 
-/** The `PUT /limits` body from the form, or what is wrong with a field that is not a number. */
+/**
+ * The `PUT /limits` body from the form, or what is wrong with it: a field that is not a number,
+ * or `first-call` buckets for an operating limit the form leaves off (plan `off` with no
+ * operating number), which would otherwise be dropped without a word. `clock` is every
+ * preset's own, so it is not sent.
+ */
 export function limitsRequest(form: LimitsForm): { body: LimitsRequest } | { error: string } {
   const body: LimitsRequest = { plan: form.plan };
   for (const { field, limit, label } of LIMIT_FIELDS) {
     const value = parseNumber(form.fields[field]);
     if (value === null) return { error: `${label}: "${form.fields[field].trim()}" is not a number` };
     if (value === undefined) continue;
-    const part: Record<string, number> = (body[limit] ??= {});
+    const part = (body[limit] ??= {}) as Partial<Record<LimitField, number>>;
     part[field] = value;
+  }
+  if (form.alignment !== 'clock') {
+    if (form.plan === 'off' && body.operating === undefined) {
+      return {
+        error:
+          `${ALIGNMENT_FIELD.label}: the operating limit is off with plan off; give an operating ` +
+          'budget or window to turn it on, or pick another plan',
+      };
+    }
+    body.operating = { ...body.operating, alignment: form.alignment };
   }
   return { body };
 }

@@ -1,10 +1,11 @@
 /**
- * The portal settings form's pure parts: the choices `PUT /portal` takes, the portal's
- * settings in words, the form filled from them and the changes to send. No DOM, unit-tested in
- * Node.
+ * The portal settings form's pure parts: every setting `PUT /portal` takes, each with its
+ * label and its meaning as the README's settings table gives it (the form's hints), the
+ * portal's settings in words, the form filled from them and the changes to send. No DOM,
+ * unit-tested in Node.
  */
 
-import { parseNumber } from './format.js';
+import { formatSize, parseNumber } from './format.js';
 
 /** `GET /portal`: the portal's settings that are not secrets. */
 export interface PortalSettings {
@@ -16,22 +17,43 @@ export interface PortalSettings {
   errorTable: string;
   batchOverflow: string;
   messageOutDefault: string;
+  batchOperating: string;
+  tagsWithoutClientId: string;
+  restNotificationReplies: string;
+  schemaKeys: string;
+  requestTimeLimitSeconds: number;
+  requestLogBytes: number;
+  /** The authorization server's host that token answers name. */
+  authServer: string;
   /** Modelled execution seconds per call, by method or `*`. */
   processingSeconds: Record<string, number>;
 }
 
 /** The settings the form offers as a choice. */
-export type PortalChoice = 'state' | 'errorTable' | 'batchOverflow' | 'messageOutDefault';
+export type PortalChoice =
+  | 'state'
+  | 'errorTable'
+  | 'batchOverflow'
+  | 'messageOutDefault'
+  | 'batchOperating'
+  | 'tagsWithoutClientId'
+  | 'restNotificationReplies'
+  | 'schemaKeys';
 
-/** Each choice's label and its values with what they mean, in form order (see the README). */
+/** The whole-number settings the form offers as a typed number. */
+export type PortalNumber = 'attachMaxLength' | 'requestTimeLimitSeconds' | 'requestLogBytes';
+
+/** Each choice's label, its meaning and its values with what they mean, in form order (see the README). */
 export const PORTAL_CHOICES: readonly {
   key: PortalChoice;
   label: string;
+  hint: string;
   options: readonly (readonly [value: string, label: string])[];
 }[] = [
   {
     key: 'state',
     label: 'State',
+    hint: 'deleted, overloaded or free-plan answer every REST call with the documented error.',
     options: [
       ['active', 'normal (active)'],
       ['deleted', 'deleted: PORTAL_DELETED'],
@@ -42,6 +64,7 @@ export const PORTAL_CHOICES: readonly {
   {
     key: 'errorTable',
     label: 'Error table',
+    hint: 'legacy: a wrong webhook is NO_AUTH_FOUND as the system table says, not INVALID_CREDENTIALS.',
     options: [
       ['current', 'docs: wrong webhook INVALID_CREDENTIALS'],
       ['legacy', 'system table alone: wrong webhook NO_AUTH_FOUND'],
@@ -50,6 +73,7 @@ export const PORTAL_CHOICES: readonly {
   {
     key: 'batchOverflow',
     label: 'Batch over 50 commands',
+    hint: 'reject refuses a batch of more than 50 commands as a whole (older docs).',
     options: [
       ['per-command', 'extra commands fail'],
       ['reject', 'whole batch refused (older docs)'],
@@ -58,44 +82,108 @@ export const PORTAL_CHOICES: readonly {
   {
     key: 'messageOutDefault',
     label: 'MESSAGE_OUT default',
+    hint: 'message: MESSAGE_OUT defaults to MESSAGE (older docs).',
     options: [
       ['empty', 'empty'],
       ['message', 'MESSAGE (older docs)'],
     ],
   },
+  {
+    key: 'batchOperating',
+    label: 'Batch operating time',
+    hint: 'batch: a batch is charged to the method batch, as b24jssdk PR #539 measured.',
+    options: [
+      ['per-command', 'each command to its own method'],
+      ['batch', 'the whole batch to the method batch'],
+    ],
+  },
+  {
+    key: 'tagsWithoutClientId',
+    label: 'Tags without CLIENT_ID',
+    hint: 'ignore: TAG and SUB_TAG through a webhook without CLIENT_ID are dropped (the docs do not say).',
+    options: [
+      ['webhook', "kept, in the webhook's own tag space"],
+      ['ignore', 'dropped'],
+    ],
+  },
+  {
+    key: 'restNotificationReplies',
+    label: 'Replies to REST notifications',
+    hint: 'accept: im.notify.answer and im.notify.confirm record replies to REST-created notifications.',
+    options: [
+      ['none', 'not taken, as the docs have it'],
+      ['accept', 'recorded'],
+    ],
+  },
+  {
+    key: 'schemaKeys',
+    label: 'im.notify.schema.get keys',
+    hint: "lower: im.notify.schema.get answers name, module_id, list as the docs' older example did.",
+    options: [
+      ['upper', 'NAME, MODULE_ID, LIST'],
+      ['lower', 'name, module_id, list (older example)'],
+    ],
+  },
 ];
 
-/** What the form holds: the choices, the HTTPS switch, and numbers as typed. */
-export interface PortalForm extends Record<PortalChoice, string> {
+/** Each whole-number setting's label and meaning, in form order (see the README). */
+export const PORTAL_NUMBERS: readonly { key: PortalNumber; label: string; hint: string }[] = [
+  {
+    key: 'attachMaxLength',
+    label: 'ATTACH max length, characters',
+    hint: 'ATTACH size limit in characters (older docs: 30 KB).',
+  },
+  {
+    key: 'requestTimeLimitSeconds',
+    label: 'Request time limit, s',
+    hint: 'A request charged more modelled seconds is cut with 504, its work done.',
+  },
+  {
+    key: 'requestLogBytes',
+    label: 'Request log size, bytes',
+    hint: 'Bytes the inspection log keeps, counted as request and answer sizes on the wire (32 MiB is 33554432).',
+  },
+];
+
+/** The processing-time field's label and meaning. */
+export const PROCESSING_FIELD = {
+  label: 'Processing time per call, s (*)',
+  hint: 'Modelled execution time of methods without a time of their own; charged to the operating budget.',
+} as const;
+
+/** The authorization-server field's label and meaning. */
+export const AUTH_SERVER_FIELD = {
+  label: 'Authorization server',
+  hint: 'The host token answers name in domain and server_endpoint; refreshes still come here.',
+} as const;
+
+/** What the form holds: the choices, the HTTPS switch, and numbers and the host as typed. */
+export interface PortalForm extends Record<PortalChoice, string>, Record<PortalNumber, string> {
   requireHttps: boolean;
-  attachMaxLength: string;
   /** Seconds charged per call to methods without a setting of their own (`*`). */
   processingSeconds: string;
+  authServer: string;
 }
 
 /** The body of `PUT /portal`: only what changes. */
-export interface PortalChanges {
-  state?: string;
-  errorTable?: string;
-  batchOverflow?: string;
-  messageOutDefault?: string;
+export interface PortalChanges
+  extends Partial<Record<PortalChoice, string>>, Partial<Record<PortalNumber, number>> {
   requireHttps?: boolean;
-  attachMaxLength?: number;
   processingSeconds?: Record<string, number>;
+  authServer?: string;
 }
 
 /** The form showing the portal's settings. */
 export function portalForm(settings: PortalSettings): PortalForm {
   const star = settings.processingSeconds['*'];
-  return {
-    state: settings.state,
-    errorTable: settings.errorTable,
-    batchOverflow: settings.batchOverflow,
-    messageOutDefault: settings.messageOutDefault,
+  const form = {
     requireHttps: settings.requireHttps,
-    attachMaxLength: String(settings.attachMaxLength),
     processingSeconds: star === undefined ? '' : String(star),
-  };
+    authServer: settings.authServer,
+  } as PortalForm;
+  for (const { key } of PORTAL_CHOICES) form[key] = settings[key];
+  for (const { key } of PORTAL_NUMBERS) form[key] = String(settings[key]);
+  return form;
 }
 
 /** `* 0.02 s, im.notify.personal.add 0.5 s`: the modelled time per call, by method. */
@@ -113,33 +201,42 @@ export function describePortal(settings: PortalSettings): string {
     `MESSAGE_OUT default ${settings.messageOutDefault}`,
     `ATTACH up to ${settings.attachMaxLength} characters`,
     settings.requireHttps ? 'HTTPS required' : 'plain HTTP allowed',
+    `batch operating ${settings.batchOperating}`,
+    `tags without CLIENT_ID ${settings.tagsWithoutClientId}`,
+    `REST replies ${settings.restNotificationReplies}`,
+    `schema keys ${settings.schemaKeys}`,
+    `requests cut after ${settings.requestTimeLimitSeconds} s`,
+    `request log up to ${formatSize(settings.requestLogBytes)}`,
+    `auth server ${settings.authServer}`,
     `processing ${describeProcessing(settings.processingSeconds)}`,
   ].join(' · ');
 }
 
 /**
  * The `PUT /portal` body for what the form changes, or what is wrong with a field that is not
- * a number. Range is the API's to check, so its message reaches the page. An empty number
- * field changes nothing. The numbers come first in the body: the API applies settings in the
- * order given and stops at the first it refuses, and the choices cannot be refused, so a bad
- * number leaves the portal as it was.
+ * a number. Range (and the host's form) is the API's to check, so its message reaches the
+ * page. An empty field changes nothing. The API checks every setting before it applies any,
+ * so one refused value leaves the whole portal as it was: the form applies all or nothing.
  */
 export function portalChanges(
   current: PortalSettings,
   form: PortalForm,
 ): { changes: PortalChanges } | { error: string } {
   const changes: PortalChanges = {};
-  const attach = parseNumber(form.attachMaxLength);
-  if (attach === null)
-    return { error: `ATTACH max length: "${form.attachMaxLength.trim()}" is not a number` };
-  if (attach !== undefined && attach !== current.attachMaxLength) changes.attachMaxLength = attach;
+  for (const { key, label } of PORTAL_NUMBERS) {
+    const value = parseNumber(form[key]);
+    if (value === null) return { error: `${label}: "${form[key].trim()}" is not a number` };
+    if (value !== undefined && value !== current[key]) changes[key] = value;
+  }
   const seconds = parseNumber(form.processingSeconds);
   if (seconds === null) {
-    return { error: `Processing time per call: "${form.processingSeconds.trim()}" is not a number` };
+    return { error: `${PROCESSING_FIELD.label}: "${form.processingSeconds.trim()}" is not a number` };
   }
   if (seconds !== undefined && seconds !== current.processingSeconds['*']) {
     changes.processingSeconds = { '*': seconds };
   }
+  const host = form.authServer.trim();
+  if (host !== '' && host !== current.authServer) changes.authServer = host;
   for (const { key } of PORTAL_CHOICES) {
     if (form[key] !== current[key]) changes[key] = form[key];
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseChaosSettings } from '../chaos.js';
+import { authServerProblem } from '../config-file.js';
 import { isPlanPreset, resolveLimits, type LimitOverrides } from '../limits/presets.js';
 import { ControlError, objectBody, type ControlRequest } from './types.js';
 
@@ -56,7 +57,8 @@ export function putLimits(r: ControlRequest) {
   return getLimits(r);
 }
 
-const PORTAL_SETTINGS = {
+/** The settings `PUT /portal` takes as a choice, with their values (the inbox's selects offer these). */
+export const PORTAL_SETTINGS = {
   state: ['active', 'deleted', 'overloaded', 'free-plan'],
   errorTable: ['current', 'legacy'],
   batchOverflow: ['per-command', 'reject'],
@@ -85,6 +87,8 @@ export function getPortal(r: ControlRequest) {
     restNotificationReplies: c.restNotificationReplies,
     schemaKeys: c.schemaKeys,
     requestTimeLimitSeconds: c.requestTimeLimitSeconds,
+    requestLogBytes: c.requestLogBytes,
+    authServer: c.authServer,
     processingSeconds: c.processingSeconds,
     webhooks: c.webhooks.map((w) => ({
       userId: w.userId,
@@ -113,7 +117,11 @@ export function putPortal(r: ControlRequest) {
     } else if (key === 'requireHttps') {
       if (typeof value !== 'boolean') throw new ControlError('requireHttps: expected true or false');
       changes.requireHttps = value;
-    } else if (key === 'attachMaxLength' || key === 'requestTimeLimitSeconds') {
+    } else if (key === 'authServer') {
+      const problem = authServerProblem(value);
+      if (problem !== undefined) throw new ControlError(`authServer: ${problem}`);
+      changes.authServer = value as string;
+    } else if (key === 'attachMaxLength' || key === 'requestTimeLimitSeconds' || key === 'requestLogBytes') {
       if (!Number.isInteger(value) || (value as number) < 1) {
         throw new ControlError(`${key}: expected a positive integer`);
       }
@@ -128,6 +136,8 @@ export function putPortal(r: ControlRequest) {
     } else throw new ControlError(`${key}: not a portal setting`);
   }
   Object.assign(c, changes);
+  // The log holds its bound itself (it is on every request's path); a lower one trims it now.
+  if (changes.requestLogBytes !== undefined) r.portal.log.setMaxBytes(changes.requestLogBytes);
   return getPortal(r);
 }
 

@@ -135,7 +135,7 @@ export class RequestLog {
   #bytes = 0;
   readonly #byId = new Map<number, RequestLogEntry>();
   #nextId = 1;
-  readonly #maxBytes: number;
+  #maxBytes: number;
   readonly #secrets: () => KnownSecrets;
 
   constructor(limits: RequestLogLimits) {
@@ -149,6 +149,20 @@ export class RequestLog {
   /** Reserve the id of the next entry, so a notification can point at its request before it is logged. */
   nextId(): number {
     return this.#nextId++;
+  }
+
+  /** The byte bound (`requestLogBytes`). */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  /**
+   * Change the byte bound at run time (`PUT /portal {requestLogBytes}`): a lower bound drops the
+   * oldest entries now rather than at the next request, so the log reads as the bound says.
+   */
+  setMaxBytes(maxBytes: number): void {
+    this.#maxBytes = maxBytes;
+    while (this.#size > 1 && this.#bytes > this.#maxBytes) this.#dropOldest();
   }
 
   /** Bytes the kept entries count against the bound. */

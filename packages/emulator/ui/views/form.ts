@@ -23,9 +23,20 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** A form field: the label's text above its control, the label naming the control. */
-export function labelled(label: string, control: HTMLElement): HTMLLabelElement {
-  return el('label', 'field', el('span', 'field-label', label), control);
+let hints = 0;
+
+/**
+ * A form field: the label's text above its control, the label naming the control. A `hint`
+ * (what the setting means) goes under it, outside the label so the control's name stays the
+ * label alone, and describes the control for assistive technology.
+ */
+export function labelled(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  const field = el('label', 'field', el('span', 'field-label', label), control);
+  if (hint === undefined) return field;
+  const note = el('span', 'field-hint muted', hint);
+  note.id = `field-hint-${++hints}`;
+  control.setAttribute('aria-describedby', note.id);
+  return el('div', 'field-group', field, note);
 }
 
 /** The class every settings input carries (the hostile-input test knows the page's own inputs by it). */
@@ -35,6 +46,14 @@ export const SETTING_INPUT = 'setting-input';
 export function numberInput(className: string): HTMLInputElement {
   const input = el('input', `${SETTING_INPUT} ${className}`);
   input.inputMode = 'decimal';
+  input.autocomplete = 'off';
+  input.spellcheck = false;
+  return input;
+}
+
+/** A text input for a short value such as a host name (the API checks its form). */
+export function textInput(className: string): HTMLInputElement {
+  const input = el('input', `${SETTING_INPUT} ${className}`);
   input.autocomplete = 'off';
   input.spellcheck = false;
   return input;

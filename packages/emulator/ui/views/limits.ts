@@ -1,12 +1,14 @@
 /**
  * The limits panel of the controls view: the portal's limits as `GET /limits` gives them, and a
- * plan preset with single numbers overridden to change them (`PUT /limits`, which starts the
- * counters afresh). A mistake is answered with the API's own message and changes nothing.
+ * plan preset with single numbers and the operating buckets' alignment overridden to change
+ * them (`PUT /limits`, which starts the counters afresh). A mistake is answered with the API's own message and changes nothing.
  */
 
 import { api } from '../api.js';
 import { button, el } from '../dom.js';
 import {
+  ALIGNMENTS,
+  ALIGNMENT_FIELD,
   LIMIT_FIELDS,
   PLANS,
   describeIntensity,
@@ -16,6 +18,7 @@ import {
   limitsRequest,
   planLabel,
   presetValue,
+  type BucketAlignment,
   type LimitField,
   type LimitSettings,
   type LimitsForm,
@@ -36,6 +39,7 @@ export class LimitsPanel {
   readonly #inputs = new Map<LimitField, HTMLInputElement>(
     LIMIT_FIELDS.map(({ field }) => [field, numberInput(`limit-${field}`)]),
   );
+  readonly #alignment = select('limits-alignment', ALIGNMENTS);
   readonly #apply = button('Apply', 'primary limits-apply', () => void this.#applyForm());
   readonly #status = statusLine('limits-status');
   /** The plan last applied from this page: the portal keeps no plan name, only the numbers. */
@@ -67,6 +71,7 @@ export class LimitsPanel {
         'settings-form',
         labelled('Plan preset', this.#planSelect),
         ...LIMIT_FIELDS.map(({ field, label }) => labelled(label, this.#input(field))),
+        labelled(ALIGNMENT_FIELD.label, this.#alignment, ALIGNMENT_FIELD.hint),
       ),
       el(
         'p',
@@ -102,6 +107,7 @@ export class LimitsPanel {
     const form = formFromLimits(limits, this.#applied);
     this.#planSelect.value = form.plan;
     for (const { field } of LIMIT_FIELDS) this.#input(field).value = form.fields[field];
+    this.#alignment.value = form.alignment;
     this.#placeholders();
   }
 
@@ -115,7 +121,11 @@ export class LimitsPanel {
   #form(): LimitsForm {
     const fields = {} as LimitsForm['fields'];
     for (const { field } of LIMIT_FIELDS) fields[field] = this.#input(field).value;
-    return { plan: this.#planSelect.value as PlanPreset, fields };
+    return {
+      plan: this.#planSelect.value as PlanPreset,
+      fields,
+      alignment: this.#alignment.value as BucketAlignment,
+    };
   }
 
   async #applyForm(): Promise<void> {

@@ -1,19 +1,26 @@
 /**
- * The portal panel of the controls view: the settings `PUT /portal` takes that a developer
- * flips while testing — the portal's state (deleted, overloaded, free plan), the error table,
- * batch overflow, the MESSAGE_OUT default, the ATTACH limit, HTTPS and the modelled processing
- * time. Apply sends only what changed; a mistake is answered with the API's own message.
+ * The portal panel of the controls view: every setting `PUT /portal` takes — the portal's
+ * state (deleted, overloaded, free plan), the error table, batch overflow and how a batch is
+ * charged, the MESSAGE_OUT default, tags without CLIENT_ID, replies to REST notifications,
+ * schema keys, the ATTACH limit, the request time limit, the request log's size, the
+ * authorization server, HTTPS and the modelled processing time — each with its meaning as a
+ * hint. Apply sends only what changed; the API applies all of it or, refusing one value,
+ * nothing, and its own message is shown.
  */
 
 import { api } from '../api.js';
 import { button, el } from '../dom.js';
 import {
+  AUTH_SERVER_FIELD,
   PORTAL_CHOICES,
+  PORTAL_NUMBERS,
+  PROCESSING_FIELD,
   describePortal,
   portalChanges,
   portalForm,
   type PortalChoice,
   type PortalForm,
+  type PortalNumber,
   type PortalSettings,
 } from '../portal-form.js';
 import {
@@ -24,6 +31,7 @@ import {
   select,
   showStatus,
   statusLine,
+  textInput,
 } from './form.js';
 
 /** The portal settings panel. */
@@ -33,16 +41,19 @@ export class PortalPanel {
   readonly #choices = new Map<PortalChoice, HTMLSelectElement>(
     PORTAL_CHOICES.map(({ key, options }) => [key, select(`portal-${key}`, options)]),
   );
+  readonly #numbers = new Map<PortalNumber, HTMLInputElement>(
+    PORTAL_NUMBERS.map(({ key }) => [key, numberInput(`portal-${key}`)]),
+  );
   readonly #requireHttps = el('input', `${SETTING_INPUT} portal-requireHttps`);
-  readonly #attachMaxLength = numberInput('portal-attachMaxLength');
   readonly #processing = numberInput('portal-processingSeconds');
+  readonly #authServer = textInput('portal-authServer');
   readonly #apply = button('Apply', 'primary portal-apply', () => void this.#applyForm());
   readonly #status = statusLine('portal-status');
   #current: PortalSettings | undefined;
 
   constructor() {
     this.#requireHttps.type = 'checkbox';
-    for (const input of [this.#attachMaxLength, this.#processing]) {
+    for (const input of [...this.#numbers.values(), this.#processing, this.#authServer]) {
       input.addEventListener('keydown', (event) => {
         if (event.key === 'Enter') void this.#applyForm();
       });
@@ -55,9 +66,10 @@ export class PortalPanel {
       el(
         'div',
         'settings-form',
-        ...PORTAL_CHOICES.map(({ key, label }) => labelled(label, this.#choice(key))),
-        labelled('ATTACH max length, characters', this.#attachMaxLength),
-        labelled('Processing time per call, s (*)', this.#processing),
+        ...PORTAL_CHOICES.map(({ key, label, hint }) => labelled(label, this.#choice(key), hint)),
+        ...PORTAL_NUMBERS.map(({ key, label, hint }) => labelled(label, this.#number(key), hint)),
+        labelled(PROCESSING_FIELD.label, this.#processing, PROCESSING_FIELD.hint),
+        labelled(AUTH_SERVER_FIELD.label, this.#authServer, AUTH_SERVER_FIELD.hint),
       ),
       el(
         'label',
@@ -68,9 +80,9 @@ export class PortalPanel {
       el(
         'p',
         'muted hint',
-        'PUT /_emulator/api/portal. A state other than normal answers every REST call with its ' +
-          'error. Processing time is charged to the operating budget; methods with a time of ' +
-          'their own keep it.',
+        'PUT /_emulator/api/portal. Apply sends what changed; a value the API refuses changes ' +
+          'nothing. An empty field keeps its setting. Methods with a processing time of their ' +
+          'own keep it.',
       ),
       el('div', 'row', this.#apply),
       this.#status,
@@ -93,6 +105,12 @@ export class PortalPanel {
     return node;
   }
 
+  #number(key: PortalNumber): HTMLInputElement {
+    const node = this.#numbers.get(key);
+    if (!node) throw new Error(`inbox: no input for ${key}`);
+    return node;
+  }
+
   #showNow(settings: PortalSettings): void {
     this.#current = settings;
     this.#now.textContent = describePortal(settings);
@@ -102,22 +120,21 @@ export class PortalPanel {
     this.#showNow(settings);
     const form = portalForm(settings);
     for (const { key } of PORTAL_CHOICES) this.#choice(key).value = form[key];
+    for (const { key } of PORTAL_NUMBERS) this.#number(key).value = form[key];
     this.#requireHttps.checked = form.requireHttps;
-    this.#attachMaxLength.value = form.attachMaxLength;
     this.#processing.value = form.processingSeconds;
+    this.#authServer.value = form.authServer;
   }
 
   #form(): PortalForm {
-    const choice = (key: PortalChoice) => this.#choice(key).value;
-    return {
-      state: choice('state'),
-      errorTable: choice('errorTable'),
-      batchOverflow: choice('batchOverflow'),
-      messageOutDefault: choice('messageOutDefault'),
+    const form = {
       requireHttps: this.#requireHttps.checked,
-      attachMaxLength: this.#attachMaxLength.value,
       processingSeconds: this.#processing.value,
-    };
+      authServer: this.#authServer.value,
+    } as PortalForm;
+    for (const { key } of PORTAL_CHOICES) form[key] = this.#choice(key).value;
+    for (const { key } of PORTAL_NUMBERS) form[key] = this.#number(key).value;
+    return form;
   }
 
   async #applyForm(): Promise<void> {
