@@ -9,8 +9,8 @@
 //
 // Quick and profiled runs are trials: their numbers are skewed (too short, or slowed by the
 // profiler), so they go to a temporary directory and leave bench/results alone. So do runs
-// against another build (B24NOTIFY_BENCH_EMULATOR=path/to/index.js, for A/B comparisons), and
-// runs of only some of a benchmark's scenarios (B24NOTIFY_BENCH_SCENARIOS).
+// against another build (B24NOTIFY_BENCH_EMULATOR or B24NOTIFY_BENCH_QUEUE=path/to/index.js, for
+// A/B comparisons), and runs of only some of a benchmark's scenarios (B24NOTIFY_BENCH_SCENARIOS).
 //
 // Each benchmark is a module exporting { name, title, run(ctx) } whose run resolves to a result
 // in the shared format (makeResult in common.mjs), and optionally `builds`, the [dir, workspace]
@@ -68,6 +68,7 @@ const trial =
   flags.has('--quick') ||
   flags.has('--profile') ||
   Boolean(process.env.B24NOTIFY_BENCH_EMULATOR) ||
+  Boolean(process.env.B24NOTIFY_BENCH_QUEUE) ||
   Boolean(process.env.B24NOTIFY_BENCH_SCENARIOS);
 
 /**
