@@ -7,7 +7,9 @@
 //   operating  the budget binds: one window holds a little over half of each method's calls, so
 //              the rest waits for the window to move on. The emulator's emulator-only
 //              `operating.windowSeconds` gives it a 10 s window, so this takes seconds, not
-//              minutes (real portals: 10 minutes, limits.md).
+//              minutes (real portals: 10 minutes, limits.md). The queue's ledger keeps charges in
+//              fixed 10 s slices (SLICE_MS in packages/queue/src/tick.ts) and holds each for up to
+//              W + 10 s, so at W = 10 s it reaches about half the bound (bench/results).
 //
 // Portals: P emulators in one child process per scenario (bench/queue-portals.mjs), plain http on
 // loopback, each with its own request bucket (capacity C, draining D a second) and operating
