@@ -2,7 +2,8 @@
 //   argv  queue | naive
 //   queue: a @b24notify/queue worker (startWorker) on the Redis and prefix in its environment
 //          (B24NOTIFY_BENCH_REDIS, B24NOTIFY_BENCH_PREFIX, B24NOTIFY_QUEUE_KEY,
-//          B24NOTIFY_BENCH_CONCURRENCY); it takes work from Redis until shut down.
+//          B24NOTIFY_BENCH_CONCURRENCY; B24NOTIFY_BENCH_QUEUE names another build's index.js);
+//          it takes work from Redis until shut down.
 //   naive: no queue: on `run` it sends its share of every portal's notifications through the
 //          library's client, one client per portal with the client's own in-process pacer (told
 //          the portal's bucket, budget and window), batches of 50 one after another per portal,
@@ -11,7 +12,9 @@
 //   ← { type: 'run', id, portals: [{ id, webhookUrl }], n, shard, of, tag, pacing }   (naive)
 //   → { id, ids, errors, wallMs }
 //   ← { type: 'shutdown' }  closes (queue: gracefully) and exits
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { setImmediate } from 'node:timers';
 
 const mode = process.argv[2] ?? '';
@@ -22,7 +25,11 @@ let worker;
 let lib;
 try {
   if (mode === 'queue') {
-    const { startWorker } = await import('@b24notify/queue');
+    // B24NOTIFY_BENCH_QUEUE=path/to/index.js: another build of the queue, for A/B trials.
+    const where = process.env.B24NOTIFY_BENCH_QUEUE;
+    const { startWorker } = await import(
+      where ? pathToFileURL(path.resolve(where)).href : '@b24notify/queue'
+    );
     worker = await startWorker({
       connection: process.env.B24NOTIFY_BENCH_REDIS,
       prefix: process.env.B24NOTIFY_BENCH_PREFIX,

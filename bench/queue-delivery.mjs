@@ -1,26 +1,40 @@
 // @b24notify/queue delivering P portals × N notifications with K worker processes, against the
 // bound the portals' limits allow, and the same load through a naive setup: K processes each
-// pacing alone with the library's in-process pacer (no shared pacer in Redis).
+// pacing alone with the library's in-process pacer (no shared pacer in Redis). Two scenarios,
+// both with the request bucket and the operating-time budget on, each notification charged a
+// modelled p = 0.01 s of processing:
+//   bucket     the bucket binds: the budget is larger than one window's charges;
+//   operating  the budget binds: one window holds a little over half of each method's calls, so
+//              the rest waits for the window to move on. The emulator's emulator-only
+//              `operating.windowSeconds` gives it a 10 s window, so this takes seconds, not
+//              minutes (real portals: 10 minutes, limits.md). The queue's ledger keeps charges in
+//              fixed 10 s slices (SLICE_MS in packages/queue/src/tick.ts) and holds each for up to
+//              W + 10 s, so at W = 10 s it reaches about half the bound (bench/results).
 //
-// Portals: P emulators in one child process (bench/queue-portals.mjs), plain http on loopback,
-// each with its own request bucket (capacity C, draining D a second) and operating-time budget
-// (B seconds a method per one-minute window, each notification charged p seconds). Redis: a
-// throwaway redis-server started here, with the settings the queue's README asks for
-// (appendonly yes, appendfsync always, maxmemory-policy noeviction).
+// Portals: P emulators in one child process per scenario (bench/queue-portals.mjs), plain http on
+// loopback, each with its own request bucket (capacity C, draining D a second) and operating
+// budget (B seconds a method per window of W seconds, in one-second buckets). Redis: a throwaway
+// redis-server started here, with the settings the queue's README asks for (appendonly yes,
+// appendfsync always, maxmemory-policy noeviction).
 //
 // Shared runs: the N notifications of every portal are added first (sendMany, timed apart),
 // then K worker processes start (bench/queue-delivery-worker.mjs queue) and deliver. Naive runs:
 // K processes (… naive) each take every K-th notification of every portal and send it in
-// batches of 50 through a client paced for the portal's limits, as if alone.
+// batches of 50 through a client paced for the portal's limits (bucket, budget and window), as
+// if alone.
 //
-// The bound, per portal: ceil(N / 50) = M batches; the bucket lets the first C go at once and
-// then one per 1 / D s, so delivery takes at least (M − C) / D; each method's N / 2 calls cost
-// N / 2 · p seconds, which fit one window's budget B here (the numbers are chosen so: with the
-// emulator's whole-minute windows an operating bound would take over a minute; the
-// single-process operating-bound case is benchmarked in outbox-operating). The portals run side
-// by side, so the fleet's bound is the same (M − C) / D. Makespan: from the first request any
-// portal received to the last answer any portal gave (the portals' own clock), so process start
-// and queueing are not in it. Efficiency = bound ÷ makespan.
+// The bound, per portal (the portals run side by side, so it is the fleet's bound too):
+//   bucket: ceil(N / 50) = M batches; the first C go at once and then one per 1 / D s, so
+//     delivery takes at least (M − C) / D.
+//   operating, per method (n = N / 2 calls of it): the portal runs a call while the method's sum
+//     is at or under B, so one window holds c = floor(B / p) + 1 calls. Past c the rest waits
+//     until the first window's charges drop out, W after the first call's second (the portal
+//     truncates it to a whole second), so no client sends call c + 1 before (W − 1 s) after its
+//     first; with k = ceil(n / c) windows the makespan is at least (k − 1) · (W − 1 s), plus what
+//     the bucket needs for the last window's batches beyond its capacity (as outbox-operating).
+//   The scenario's bound is the larger of the two. Makespan: from the first request any portal
+//   received to the last answer any portal gave (the portals' own clock), so process start and
+//   queueing are not in it. Efficiency = bound ÷ makespan.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
@@ -41,16 +55,18 @@ import {
 
 export const name = 'queue-delivery';
 export const title =
-  'Queue delivery: 4 portals × 2,000 notifications with 1, 2 and 4 worker processes, shared pacer vs each process pacing alone';
+  'Queue delivery: 4 portals with 1, 2 and 4 worker processes, bucket-bound (2,000 each) and operating-bound (1,080 each, 10 s window), shared pacer vs each process pacing alone';
 /** Packages used from their dist, rebuilt by run.mjs when stale. */
 export const builds = [
   ['emulator', '@b24notify/emulator'],
   ['b24notify', 'b24notify'],
   ['queue', '@b24notify/queue'],
 ];
+/** Two scenarios of 15 runs each, the operating one waiting out a window per run. */
+export const timeoutMs = 12 * 60_000;
 
 export const TARGET = {
-  text: 'queue with 4 workers ≥ 0.9 × the bound ((M − C) / D per portal), 0 refused (503 / 429), exactly P × N stored (medians over rounds)',
+  text: 'queue with 4 workers ≥ 0.9 × the bound in each scenario (bucket: (M − C) / D; operating: (k − 1) · (W − 1 s) + tail), 0 refused (503 / 429), exactly P × N stored (medians over rounds)',
   minEfficiency: 0.9,
   maxRefused: 0,
 };
@@ -58,20 +74,58 @@ export const TARGET = {
 const REDIS_SERVER = '/usr/bin/redis-server';
 const PORTALS = 4;
 const BATCH_SIZE = 50;
-/** Each portal's request bucket. */
-const BUCKET = { capacity: 10, drainPerSecond: 4 };
-/** Each portal's operating budget (per method and caller), its window, and the cost per call. */
-const OPERATING = { budgetSeconds: 15, windowMinutes: 1 };
 const PROCESSING_SECONDS = 0.01;
-const DEFAULTS = { rounds: 3, n: 2000, workers: [1, 2, 4], naiveWorkers: [2, 4], concurrency: 8 };
-const QUICK = { rounds: 1, n: 1000 };
+/**
+ * Each scenario: notifications per portal, each portal's request bucket, and its operating
+ * budget per method and caller (B seconds per W-second window). The median keys start with `key`.
+ */
+const SCENARIOS = [
+  {
+    id: 'bucket',
+    key: 'bucket',
+    n: 2000,
+    quickN: 1000,
+    bucket: { capacity: 10, drainPerSecond: 4 },
+    operating: { budgetSeconds: 15, windowSeconds: 60 },
+  },
+  {
+    id: 'operating',
+    key: 'op',
+    n: 1080,
+    quickN: 1080,
+    bucket: { capacity: 10, drainPerSecond: 4 },
+    operating: { budgetSeconds: 3, windowSeconds: 10 },
+  },
+];
+const DEFAULTS = { rounds: 3, workers: [1, 2, 4], naiveWorkers: [2, 4], concurrency: 8 };
+const QUICK = { rounds: 1 };
 
 const PORTALS_SERVER = path.join(BENCH_DIR, 'queue-portals.mjs');
 const WORKER = path.join(BENCH_DIR, 'queue-delivery-worker.mjs');
 
-function boundMs(n) {
+/** The bound of the header comment, in ms, with its parts. */
+function bound(sc, n) {
+  const { bucket, operating } = sc;
   const batches = Math.ceil(n / BATCH_SIZE);
-  return (Math.max(0, batches - BUCKET.capacity) / BUCKET.drainPerSecond) * 1000;
+  const bucketMs = (Math.max(0, batches - bucket.capacity) / bucket.drainPerSecond) * 1000;
+  const perMethod = n / 2;
+  const perWindow = Math.floor(operating.budgetSeconds / PROCESSING_SECONDS + 1e-9) + 1;
+  const windows = Math.ceil(perMethod / perWindow);
+  const lastPerMethod = perMethod - (windows - 1) * perWindow;
+  const lastBatches = Math.ceil((2 * lastPerMethod) / BATCH_SIZE);
+  const tailMs = (Math.max(0, lastBatches - bucket.capacity) / bucket.drainPerSecond) * 1000;
+  const operatingMs = windows > 1 ? (windows - 1) * (operating.windowSeconds * 1000 - 1000) + tailMs : 0;
+  return {
+    ms: Math.max(bucketMs, operatingMs),
+    batches,
+    bucketMs,
+    operatingMs,
+    perMethod,
+    perWindow,
+    windows,
+    lastBatches,
+    tailMs,
+  };
 }
 
 function freePort() {
@@ -187,7 +241,7 @@ function summarize(counts, n, bound) {
   };
 }
 
-async function sharedRun({ queueLib, portals, ready, redis, secretKey, opts, k, tag, bound, timeoutMs }) {
+async function sharedRun({ sc, queueLib, portals, ready, redis, secretKey, opts, k, tag, bound, timeoutMs }) {
   await portals.ask({ type: 'reset' });
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   const queue = queueLib.createQueue({ connection: redis.url, prefix, secretKey });
@@ -198,10 +252,7 @@ async function sharedRun({ queueLib, portals, ready, redis, secretKey, opts, k, 
       await queue.portals.set(p.id, {
         webhookUrl: p.webhookUrl,
         clientId: 'bench',
-        limits: {
-          bucket: BUCKET,
-          operating: { budgetSeconds: OPERATING.budgetSeconds, windowSeconds: OPERATING.windowMinutes * 60 },
-        },
+        limits: { bucket: sc.bucket, operating: sc.operating },
       });
     }
     const a0 = performance.now();
@@ -246,7 +297,7 @@ async function sharedRun({ queueLib, portals, ready, redis, secretKey, opts, k, 
   }
 }
 
-async function naiveRun({ portals, ready, opts, k, tag, bound, timeoutMs }) {
+async function naiveRun({ sc, portals, ready, opts, k, tag, bound, timeoutMs }) {
   await portals.ask({ type: 'reset' });
   const watch = startCpuWatch();
   const workers = await Promise.all(
@@ -254,9 +305,9 @@ async function naiveRun({ portals, ready, opts, k, tag, bound, timeoutMs }) {
   );
   try {
     const pacing = {
-      plan: BUCKET,
-      operatingBudget: OPERATING.budgetSeconds,
-      operatingWindowMinutes: OPERATING.windowMinutes,
+      plan: sc.bucket,
+      operatingBudget: sc.operating.budgetSeconds,
+      operatingWindowSeconds: sc.operating.windowSeconds,
     };
     const answers = await Promise.all(
       workers.map((w, shard) =>
@@ -277,31 +328,24 @@ async function naiveRun({ portals, ready, opts, k, tag, bound, timeoutMs }) {
   }
 }
 
-/**
- * @param {{ quick?: boolean, log?: (line: string) => void }} ctx
- */
-export async function run(ctx = {}) {
-  const log = ctx.log ?? (() => {});
-  const opts = { ...DEFAULTS, ...(ctx.quick ? QUICK : {}) };
-  const bound = boundMs(opts.n);
-  const timeoutMs = Math.round(bound * 6 + 60_000);
-  const queueLib = await import('@b24notify/queue');
+/** One scenario: its portals, then every variant × workers, rounds with the order rotated. */
+async function runScenario({ sc, opts, queueLib, redis, secretKey, log }) {
+  const n = opts.quick ? sc.quickN : sc.n;
+  const b = bound(sc, n);
+  const timeoutMs = Math.round(b.ms * 6 + 60_000);
   const portal = {
     plan: 'standard',
-    limits: { intensity: BUCKET, operating: OPERATING },
+    limits: { intensity: sc.bucket, operating: sc.operating },
     processingSeconds: { '*': PROCESSING_SECONDS },
   };
-  mkdirSync(TRIAL_DIR, { recursive: true });
-  const dir = mkdtempSync(path.join(TRIAL_DIR, 'queue-delivery-'));
-  const redis = await startRedis(dir);
   const portals = await startChild(PORTALS_SERVER, {
     env: { B24NOTIFY_BENCH_PORTALS: JSON.stringify({ count: PORTALS, portal }) },
     readyTimeoutMs: 60_000,
   });
-  const secretKey = randomBytes(32).toString('hex');
   const startedAt = Date.now();
+  const runs = [];
   try {
-    const runs = [];
+    const runOpts = { ...opts, n };
     for (let r = 1; r <= opts.rounds; r++) {
       const plan = [
         ...opts.workers.map((k) => ({ variant: 'queue', k })),
@@ -310,8 +354,8 @@ export async function run(ctx = {}) {
       // Rotate the order, so a slow spell of the machine does not always hit the same variant.
       for (let j = 0; j < plan.length; j++) {
         const { variant, k } = plan[(r - 1 + j) % plan.length];
-        const tag = `r${r}-${variant}${k}`;
-        const shared = { portals, ready: portals.ready, opts, k, tag, bound, timeoutMs };
+        const tag = `${sc.id}-r${r}-${variant}${k}`;
+        const shared = { sc, portals, ready: portals.ready, opts: runOpts, k, tag, bound: b.ms, timeoutMs };
         let res;
         try {
           res =
@@ -321,86 +365,142 @@ export async function run(ctx = {}) {
         } catch (err) {
           res = { error: err instanceof Error ? err.message : String(err) };
         }
-        const total = PORTALS * opts.n;
+        const total = PORTALS * n;
         const problem =
           res.error ??
           (res.stored !== total || res.distinct !== total
             ? `stored ${res.stored} (${res.distinct} distinct) of ${total}`
             : undefined);
-        const row = { variant, workers: k, round: r, ...res, ...(problem ? { problem } : {}) };
+        const row = {
+          scenario: sc.id,
+          variant,
+          workers: k,
+          round: r,
+          ...res,
+          ...(problem ? { problem } : {}),
+        };
         runs.push(row);
         log(
-          `  round ${r}/${opts.rounds} ${variant} × ${k}: ${res.makespanMs ?? '—'} ms, efficiency ${res.efficiency ?? '—'}, ` +
+          `  ${sc.id} round ${r}/${opts.rounds} ${variant} × ${k}: ${res.makespanMs ?? '—'} ms, efficiency ${res.efficiency ?? '—'}, ` +
             `${res.perSec ?? '—'}/s, ${res.refused ?? '—'} refused, ${res.batches ?? '—'} batches, ${res.stored ?? '—'} stored` +
             `${res.addMs !== undefined ? `, add ${res.addMs} ms` : ''}, other load ${res.otherCpuPercent ?? '—'}%` +
             (problem ? `\n    problem: ${String(problem).slice(0, 500)}` : ''),
         );
-        if (variant === 'queue' && problem) throw new Error(`queue × ${k}, round ${r}: ${problem}`);
+        if (variant === 'queue' && problem) throw new Error(`${sc.id}: queue × ${k}, round ${r}: ${problem}`);
       }
     }
-    const elapsedS = Math.round((Date.now() - startedAt) / 1000);
+  } finally {
+    await portals.stop();
+  }
+  return { n, b, portal, runs, elapsedS: Math.round((Date.now() - startedAt) / 1000) };
+}
 
-    const of = (variant, k) => runs.filter((x) => x.variant === variant && x.workers === k);
-    const med = (variant, k, field) => {
-      const v = median(of(variant, k).map((x) => x[field]));
-      return Number.isFinite(v) ? round(v, 3) : null;
-    };
-    const m = { boundMs: round(bound, 0) };
-    for (const k of opts.workers) {
-      m[`queue${k}Ms`] = med('queue', k, 'makespanMs');
-      m[`queue${k}Efficiency`] = med('queue', k, 'efficiency');
-      m[`queue${k}PerSec`] = med('queue', k, 'perSec');
-      m[`queue${k}Refused`] = med('queue', k, 'refused');
-    }
-    for (const k of opts.naiveWorkers) {
-      m[`naive${k}Ms`] = med('naive', k, 'makespanMs');
-      m[`naive${k}Efficiency`] = med('naive', k, 'efficiency');
-      m[`naive${k}Refused`] = med('naive', k, 'refused');
-      m[`naive${k}Stored`] = med('naive', k, 'stored');
-    }
-    const headline = Math.max(...opts.workers);
-    const queueRuns = runs.filter((x) => x.variant === 'queue');
-    const maxRefused = Math.max(...queueRuns.map((x) => x.refused ?? Infinity));
-    const met =
-      (m[`queue${headline}Efficiency`] ?? 0) >= TARGET.minEfficiency &&
-      maxRefused <= TARGET.maxRefused &&
-      queueRuns.every((x) => !x.problem);
+/** Medians and notes of one scenario. */
+function digest({ sc, opts, n, b, runs, elapsedS }) {
+  const of = (variant, k) => runs.filter((x) => x.variant === variant && x.workers === k);
+  const med = (variant, k, field) => {
+    const v = median(of(variant, k).map((x) => x[field]));
+    return Number.isFinite(v) ? round(v, 3) : null;
+  };
+  const spread = (variant, k, field) => {
+    const v = of(variant, k)
+      .map((x) => x[field])
+      .filter(Number.isFinite);
+    return v.length ? `${Math.min(...v)}–${Math.max(...v)}` : '—';
+  };
+  const p = sc.key;
+  const m = { [`${p}BoundMs`]: round(b.ms, 0) };
+  for (const k of opts.workers) {
+    m[`${p}Queue${k}Ms`] = med('queue', k, 'makespanMs');
+    m[`${p}Queue${k}Efficiency`] = med('queue', k, 'efficiency');
+    m[`${p}Queue${k}PerSec`] = med('queue', k, 'perSec');
+    m[`${p}Queue${k}Refused`] = med('queue', k, 'refused');
+  }
+  for (const k of opts.naiveWorkers) {
+    m[`${p}Naive${k}Ms`] = med('naive', k, 'makespanMs');
+    m[`${p}Naive${k}Efficiency`] = med('naive', k, 'efficiency');
+    m[`${p}Naive${k}Refused`] = med('naive', k, 'refused');
+    m[`${p}Naive${k}Stored`] = med('naive', k, 'stored');
+  }
+  const headline = Math.max(...opts.workers);
+  const queueRuns = runs.filter((x) => x.variant === 'queue');
+  const maxRefused = Math.max(...queueRuns.map((x) => x.refused ?? Infinity));
+  const met =
+    (m[`${p}Queue${headline}Efficiency`] ?? 0) >= TARGET.minEfficiency &&
+    maxRefused <= TARGET.maxRefused &&
+    queueRuns.every((x) => !x.problem);
+  const naiveRuns = runs.filter((x) => x.variant === 'naive');
+  const naiveShort = naiveRuns.filter((x) => x.problem).length;
+  const { bucket, operating } = sc;
+  const W = operating.windowSeconds;
+  const limits =
+    `${sc.id} scenario: ${PORTALS} portals × ${n.toLocaleString('en-US')} notifications (${b.batches} batches each); ` +
+    `each portal's bucket C = ${bucket.capacity}, D = ${bucket.drainPerSecond}/s; operating budget B = ${operating.budgetSeconds} s ` +
+    `per method per W = ${W} s window, p = ${PROCESSING_SECONDS} s per notification. Bucket bound (M − C) / D = ` +
+    `(${b.batches} − ${bucket.capacity}) / ${bucket.drainPerSecond} = ${round(b.bucketMs / 1000, 2)} s; operating: ` +
+    `c = floor(B / p) + 1 = ${b.perWindow} calls per method per window, n = ${b.perMethod} per method, k = ${b.windows} ` +
+    `window${b.windows > 1 ? 's' : ''}, ` +
+    (b.windows > 1
+      ? `(k − 1) · (W − 1 s) + tail (${b.lastBatches} batches in the last window: ${round(b.tailMs / 1000, 2)} s) = ${round(b.operatingMs / 1000, 2)} s`
+      : 'so it does not bind') +
+    `. Bound ${round(b.ms / 1000, 2)} s (the ${b.operatingMs > b.bucketMs ? 'operating budget' : 'bucket'} binds).`;
+  const notes = [
+    limits,
+    `${sc.id}, queue (shared pacer in Redis): ${opts.workers
+      .map(
+        (k) =>
+          `${k} worker${k > 1 ? 's' : ''} ${m[`${p}Queue${k}Ms`]} ms (efficiency ${m[`${p}Queue${k}Efficiency`]}, range ${spread('queue', k, 'efficiency')}; ${m[`${p}Queue${k}PerSec`]}/s, ${m[`${p}Queue${k}Refused`]} refused)`,
+      )
+      .join('; ')}; at most ${maxRefused} refused in a run.`,
+    `${sc.id}, naive (each process its own pacer, told the same limits): ${opts.naiveWorkers
+      .map(
+        (k) =>
+          `${k} processes ${m[`${p}Naive${k}Ms`]} ms (efficiency ${m[`${p}Naive${k}Efficiency`]}, ${m[`${p}Naive${k}Refused`]} refused, range ${spread('naive', k, 'refused')}; ${m[`${p}Naive${k}Stored`]} stored)`,
+      )
+      .join(
+        '; ',
+      )}. ${naiveShort} of ${naiveRuns.length} naive runs stored fewer than P × N (refused commands the naive sender does not retry, or B24RateLimitError after the library's retries).`,
+    `${sc.id}: ${runs.length} runs in ${elapsedS} s; other processes took ${spread('queue', headline, 'otherCpuPercent')}% of the CPUs during the ${headline}-worker queue runs, ${(() => {
+      const v = runs.map((x) => x.otherCpuPercent).filter(Number.isFinite);
+      return v.length ? `${Math.min(...v)}–${Math.max(...v)}%` : '—';
+    })()} over all its runs.`,
+  ];
+  return { m, met, notes, maxRefused };
+}
 
-    const batches = Math.ceil(opts.n / BATCH_SIZE);
-    const naiveRuns = runs.filter((x) => x.variant === 'naive');
-    const naiveShort = naiveRuns.filter((x) => x.problem).length;
-    const notes = [
-      `${PORTALS} portals × ${opts.n.toLocaleString('en-US')} notifications (${batches} batches each); each portal's bucket ` +
-        `C = ${BUCKET.capacity}, D = ${BUCKET.drainPerSecond}/s; bound (M − C) / D = (${batches} − ${BUCKET.capacity}) / ` +
-        `${BUCKET.drainPerSecond} = ${round(bound / 1000, 2)} s. Operating budget on: ${OPERATING.budgetSeconds} s per method per ` +
-        `${OPERATING.windowMinutes}-minute window, ${PROCESSING_SECONDS} s per notification, so each method's ${opts.n / 2} calls ` +
-        `(${round((opts.n / 2) * PROCESSING_SECONDS, 2)} s) fit one window: the bucket is the bound.`,
-      `Queue (shared pacer in Redis): ${opts.workers
-        .map(
-          (k) =>
-            `${k} worker${k > 1 ? 's' : ''} ${m[`queue${k}Ms`]} ms (efficiency ${m[`queue${k}Efficiency`]}, ${m[`queue${k}PerSec`]}/s, ${m[`queue${k}Refused`]} refused)`,
-        )
-        .join('; ')}; at most ${maxRefused} refused in a run.`,
-      `Naive (each process its own pacer, told the same limits): ${opts.naiveWorkers
-        .map(
-          (k) =>
-            `${k} processes ${m[`naive${k}Ms`]} ms (efficiency ${m[`naive${k}Efficiency`]}, ${m[`naive${k}Refused`]} refused, ${m[`naive${k}Stored`]} stored)`,
-        )
-        .join(
-          '; ',
-        )}. Each naive process believes the whole bucket is its own, so K of them overfill it; the library's retries deliver part of what was refused, and ${naiveShort} of ${naiveRuns.length} naive runs gave up on some notifications (B24RateLimitError after its retries; fewer than P × N stored).`,
+/**
+ * @param {{ quick?: boolean, log?: (line: string) => void }} ctx
+ */
+export async function run(ctx = {}) {
+  const log = ctx.log ?? (() => {});
+  const opts = { ...DEFAULTS, ...(ctx.quick ? QUICK : {}), quick: Boolean(ctx.quick) };
+  const queueLib = await import('@b24notify/queue');
+  mkdirSync(TRIAL_DIR, { recursive: true });
+  const dir = mkdtempSync(path.join(TRIAL_DIR, 'queue-delivery-'));
+  const redis = await startRedis(dir);
+  const secretKey = randomBytes(32).toString('hex');
+  try {
+    const done = [];
+    // B24NOTIFY_BENCH_SCENARIOS=operating (comma-separated ids) runs only those: for A/B trials.
+    const only = process.env.B24NOTIFY_BENCH_SCENARIOS?.split(',').filter(Boolean);
+    for (const sc of SCENARIOS.filter((x) => !only || only.includes(x.id))) {
+      const r = await runScenario({ sc, opts, queueLib, redis, secretKey, log });
+      done.push({ sc, ...r, ...digest({ sc, opts, ...r }) });
+    }
+    const runs = done.flatMap((d) => d.runs);
+    const notes = done.flatMap((d) => d.notes);
+    notes.push(
       `Redis: redis-server ${REDIS_SERVER}, appendonly yes, appendfsync always, noeviction (the README's settings). Portals: ` +
-        `emulators in one child process, plain http on 127.0.0.1, reset before each run. Shared runs add every ` +
+        'emulators in one child process per scenario, plain http on 127.0.0.1, reset before each run. Shared runs add every ' +
         `notification first (sendMany; add time reported apart), then start the K workers (concurrency ${opts.concurrency}); ` +
-        `makespan is measured on the portals, first request to last answer. ${runs.length} runs in ${elapsedS} s.`,
-    ];
+        'makespan is measured on the portals, first request to last answer.',
+    );
     const contention = contentionNote(
       runs,
       'runs',
-      'the bucket sets the pace, but a busy machine slows the workers and Redis, so efficiency may be lower.',
+      'the limits set the pace, but a busy machine slows the workers and Redis, so efficiency may be lower.',
     );
     if (contention) notes.push(contention);
-
     return makeResult({
       name,
       title,
@@ -408,22 +508,22 @@ export async function run(ctx = {}) {
         ...opts,
         portals: PORTALS,
         batchSize: BATCH_SIZE,
-        bucket: BUCKET,
-        operating: OPERATING,
         processingSeconds: PROCESSING_SECONDS,
-        boundMs: round(bound, 1),
+        scenarios: done.map((d) => ({
+          ...d.sc,
+          n: d.n,
+          bound: Object.fromEntries(Object.entries(d.b).map(([k, v]) => [k, round(v, 1)])),
+          portal: d.portal,
+        })),
         redis: 'appendonly yes, appendfsync always, maxmemory-policy noeviction',
-        portal,
-        perRunTimeoutMs: timeoutMs,
       },
       runs,
-      median: m,
+      median: Object.assign({}, ...done.map((d) => d.m)),
       target: TARGET,
-      met,
+      met: done.every((d) => d.met),
       notes,
     });
   } finally {
-    await portals.stop();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }

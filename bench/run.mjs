@@ -9,7 +9,8 @@
 //
 // Quick and profiled runs are trials: their numbers are skewed (too short, or slowed by the
 // profiler), so they go to a temporary directory and leave bench/results alone. So do runs
-// against another build (B24NOTIFY_BENCH_EMULATOR=path/to/index.js, for A/B comparisons).
+// against another build (B24NOTIFY_BENCH_EMULATOR or B24NOTIFY_BENCH_QUEUE=path/to/index.js, for
+// A/B comparisons), and runs of only some of a benchmark's scenarios (B24NOTIFY_BENCH_SCENARIOS).
 //
 // Each benchmark is a module exporting { name, title, run(ctx) } whose run resolves to a result
 // in the shared format (makeResult in common.mjs), and optionally `builds`, the [dir, workspace]
@@ -42,7 +43,10 @@ const BENCHMARKS = [
   'queue-delivery.mjs',
 ];
 
-/** No single benchmark may run longer than this, so the whole run is bounded too. */
+/**
+ * No single benchmark may run longer than this (or its own `timeoutMs` export, for one that must
+ * wait out several rate windows), so the whole run is bounded too.
+ */
 const PER_BENCHMARK_TIMEOUT_MS = 5 * 60_000;
 
 const OPTIONS = ['--quick', '--profile', '--no-build', '--help'];
@@ -60,7 +64,12 @@ if (flags.has('--help')) {
   process.exit(0);
 }
 // A benchmark of another build (bench/emulator-server.mjs) is a comparison, not a result either.
-const trial = flags.has('--quick') || flags.has('--profile') || Boolean(process.env.B24NOTIFY_BENCH_EMULATOR);
+const trial =
+  flags.has('--quick') ||
+  flags.has('--profile') ||
+  Boolean(process.env.B24NOTIFY_BENCH_EMULATOR) ||
+  Boolean(process.env.B24NOTIFY_BENCH_QUEUE) ||
+  Boolean(process.env.B24NOTIFY_BENCH_SCENARIOS);
 
 /**
  * Workspaces a benchmark module benchmarks from their dist (its `builds` export: [dir, workspace]
@@ -108,7 +117,7 @@ async function runOne(bench, outDir) {
       profileDir: path.join(TRIAL_DIR, 'profiles'),
       log: (line) => console.log(line),
     }),
-    PER_BENCHMARK_TIMEOUT_MS,
+    bench.timeoutMs ?? PER_BENCHMARK_TIMEOUT_MS,
     bench.name,
   );
   result.machine.cpuBusyPercentBefore = busyBefore;

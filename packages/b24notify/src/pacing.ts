@@ -53,6 +53,12 @@ export interface PacingOptions {
    * holds charges for ten minutes where the portal has long dropped them. @default 10
    */
   operatingWindowMinutes?: number;
+  /**
+   * The same window in seconds, in place of `operatingWindowMinutes` (give one or the other):
+   * for a portal whose window is not whole minutes, such as the emulator's
+   * `limits.operating.windowSeconds` in tests and benchmarks. Real portals use 10 minutes.
+   */
+  operatingWindowSeconds?: number;
 }
 
 /**
@@ -201,7 +207,20 @@ export class Pacer {
         'pacing.operatingWindowMinutes: must be a positive number of minutes (10 on a cloud portal)',
       );
     }
-    this.#windowMs = windowMinutes * 60_000;
+    const windowSeconds = options.operatingWindowSeconds;
+    if (windowSeconds !== undefined) {
+      if (options.operatingWindowMinutes !== undefined) {
+        throw new RangeError(
+          'pacing.operatingWindowSeconds: give it or operatingWindowMinutes, not both (they set the same window)',
+        );
+      }
+      if (!(windowSeconds > 0) || !Number.isFinite(windowSeconds)) {
+        throw new RangeError(
+          'pacing.operatingWindowSeconds: must be a positive number of seconds (600 on a cloud portal)',
+        );
+      }
+    }
+    this.#windowMs = windowSeconds !== undefined ? windowSeconds * 1000 : windowMinutes * 60_000;
     this.#sliceMs = this.#windowMs / LEDGER_SLICES_PER_WINDOW;
   }
 

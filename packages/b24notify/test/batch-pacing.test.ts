@@ -324,6 +324,26 @@ describe('Pacer.acquireBatch', () => {
     expect(clock.at).toBe(1_000_000 + 61_000);
   });
 
+  test('operatingWindowSeconds sets the window in seconds, for a portal with a short one', async () => {
+    const clock = manualClock();
+    const pacer = new Pacer({ ...options, operatingWindowSeconds: 10 }, clock);
+    const first = await pacer.acquireBatch(new Map([['a', 50]]));
+    first.observe(ran('a', 50, 2));
+    await pacer.acquireBatch(new Map([['a', 1]]));
+    expect(clock.at).toBe(1_000_000 + 10_000 + 1_000);
+  });
+
+  test('an operating window in seconds that is not positive, or given with minutes, is refused, naming the option', () => {
+    for (const bad of [0, -1, Number.NaN, Infinity]) {
+      expect(() => new Pacer({ ...options, operatingWindowSeconds: bad }, manualClock())).toThrow(
+        /pacing\.operatingWindowSeconds: must be a positive number of seconds/,
+      );
+    }
+    expect(
+      () => new Pacer({ ...options, operatingWindowSeconds: 10, operatingWindowMinutes: 1 }, manualClock()),
+    ).toThrow(/pacing\.operatingWindowSeconds: give it or operatingWindowMinutes, not both/);
+  });
+
   test('an operating window that is not a positive number of minutes is refused, naming the option', () => {
     for (const bad of [0, -1, Number.NaN, Infinity]) {
       expect(() => new Pacer({ ...options, operatingWindowMinutes: bad }, manualClock())).toThrow(

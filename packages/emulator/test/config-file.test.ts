@@ -27,8 +27,10 @@ describe('portal settings in a config file', () => {
         tagsWithoutClientId: 'ignore',
         restNotificationReplies: 'accept',
         requestTimeLimitSeconds: 120,
+        limits: { operating: { budgetSeconds: 2, windowSeconds: 10 } },
       }),
     ).toEqual({
+      limits: { operating: { budgetSeconds: 2, windowSeconds: 10 } },
       authServer: 'oauth.bitrix.info',
       batchOperating: 'batch',
       tagsWithoutClientId: 'ignore',
@@ -54,6 +56,10 @@ describe('portal settings in a config file', () => {
       'authServer: expected a host name such as "oauth.bitrix24.tech"',
     ],
     [{ schemaKeys: 'mixed' }, 'schemaKeys: expected one of "upper", "lower", got "mixed"'],
+    [
+      { limits: { operating: { windowSeconds: 0.5 } } },
+      'operating.windowSeconds: must be a whole number of one-second buckets, at least 1, got 0.5',
+    ],
   ])('refuses %j, naming the field', (input, message) => {
     expect(() => validatePortalConfig(input)).toThrow(message);
   });

@@ -199,6 +199,47 @@ describe.each(TRANSPORTS)('limits over %s', (transport) => {
       expect(after.operating_reset_at).toBe(Math.floor(now / 1000) + 120 + 600);
     });
 
+    it('windowSeconds (emulator only) shrinks the window to seconds, in one-second buckets', async () => {
+      t = await start({
+        plan: 'standard',
+        limits: { operating: { budgetSeconds: 1, windowSeconds: 5 } },
+        processingSeconds: { '*': 0.5 },
+      });
+      expect((await t.control('GET', '/limits')).body.operating).toEqual({
+        budgetSeconds: 1,
+        windowMinutes: 10,
+        windowSeconds: 5,
+        alignment: 'clock',
+      });
+      const resetAt = Math.floor(now / 1000) + 5;
+      for (const operating of [0.5, 1, 1.5]) {
+        const time = timeOf(await t.hook('im.notify.personal.add', SEND));
+        expect(time.operating).toBe(operating);
+        expect(time.operating_reset_at).toBe(resetAt);
+      }
+      expectRefused(await t.hook('im.notify.personal.add', SEND), 429, BLOCKED);
+      await advance(4_999);
+      expectRefused(await t.hook('im.notify.personal.add', SEND), 429, BLOCKED);
+      await advance(1);
+      const again = timeOf(await t.hook('im.notify.personal.add', SEND));
+      expect(again.operating).toBe(0.5);
+      expect(again.operating_reset_at).toBe(Math.floor(now / 1000) + 10);
+    });
+
+    it('PUT /limits refuses a windowSeconds that is not a whole number of seconds, naming the field', async () => {
+      t = await start({ plan: 'standard' });
+      for (const windowSeconds of [0, 1.5, '10']) {
+        const a = await t.control('PUT', '/limits', { plan: 'standard', operating: { windowSeconds } });
+        expect(a.status).toBe(400);
+        expect(JSON.stringify(a.body)).toContain(
+          'operating.windowSeconds: must be a whole number of one-second buckets',
+        );
+      }
+      const ok = await t.control('PUT', '/limits', { plan: 'standard', operating: { windowSeconds: 30 } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.operating).toMatchObject({ budgetSeconds: 480, windowSeconds: 30 });
+    });
+
     it('inside a batch each sub-call counts against its own method; a blocked one lands in result_error', async () => {
       t = await start({ plan: 'standard', processingSeconds: { '*': 100 } });
       const cmd: Record<string, string> = {};

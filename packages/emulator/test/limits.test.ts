@@ -61,6 +61,15 @@ describe('presets', () => {
     expect(() => resolveLimits('standard', { operating: { windowMinutes: 1.5 } })).toThrow(
       /operating\.windowMinutes/,
     );
+    for (const windowSeconds of [0, 2.5, -1, '5', null]) {
+      expect(() =>
+        resolveLimits('standard', { operating: { windowSeconds: windowSeconds as number } }),
+      ).toThrow(/^operating\.windowSeconds: must be a whole number of one-second buckets, at least 1/);
+    }
+    expect(resolveLimits('standard', { operating: { windowSeconds: 10 } })).toEqual({
+      intensity: { drainPerSecond: 2, capacity: 50 },
+      operating: { budgetSeconds: 480, windowMinutes: 10, windowSeconds: 10, alignment: 'clock' },
+    });
     expect(() => resolveLimits('bogus' as 'off')).toThrow(/preset/);
   });
 });
@@ -205,6 +214,25 @@ describe('OperatingBudget', () => {
     clock.set(T0 + 50_000 + 600_000);
     expect(byClock.status('app', 'm')).toEqual({ operating: 1, resetAt: T0 / 1000 + 70 + 600 });
     expect(byCall.status('app', 'm')).toEqual({ operating: 0, resetAt: T0 / 1000 + 650 + 600 });
+  });
+
+  it('with windowSeconds, shrinks the window to seconds in one-second buckets', () => {
+    const clock = fakeClock(T0 + 300); // 10:05:00.300
+    const budget = new OperatingBudget({ budgetSeconds: 1, windowMinutes: 10, windowSeconds: 5 }, clock.now);
+    budget.record('app', 'm', 0.5);
+    clock.advance(500); // 10:05:00.800, the same clock second: one bucket
+    budget.record('app', 'm', 0.25);
+    clock.advance(1_000); // 10:05:01.800, the next bucket
+    budget.record('app', 'm', 0.5);
+    expect(budget.check('app', 'm')).toEqual({ ok: false, resetAt: T0 / 1000 + 5, operating: 1.25 });
+    // The first bucket's start is truncated to its second, so it leaves 5 s after 10:05:00.
+    clock.set(T0 + 5_000 - 1);
+    expect(budget.check('app', 'm').ok).toBe(false);
+    clock.set(T0 + 5_000);
+    expect(budget.check('app', 'm')).toEqual({ ok: true });
+    expect(budget.status('app', 'm')).toEqual({ operating: 0.5, resetAt: T0 / 1000 + 1 + 5 });
+    clock.set(T0 + 6_000);
+    expect(budget.status('app', 'm')).toEqual({ operating: 0, resetAt: T0 / 1000 + 6 + 5 });
   });
 
   it('forgets idle pairs and refuses bad input', () => {

@@ -10,6 +10,10 @@
  * alignment setting instead starts a bucket's minute at its first call. The docs show
  * `operating_reset_at` as whole unix seconds, so a bucket's first-call time is truncated
  * to the second and it expires exactly at the `resetAt` it reports.
+ *
+ * The emulator-only `windowSeconds` setting shrinks the model in time: one-second buckets over a
+ * window of that many seconds, with the same alignment and whole-second truncation, so a test
+ * meets the limit in seconds rather than minutes.
  */
 
 import type { Now } from './leaky-bucket.js';
@@ -40,8 +44,8 @@ export interface OperatingStatus {
 interface Bucket {
   /** First call in the bucket, ms, truncated to the whole second. */
   start: number;
-  /** The clock minute (ms / 60 000) the bucket stands for under `clock` alignment. */
-  minute: number;
+  /** The clock minute (ms / 60 000), or second with `windowSeconds`, the bucket stands for under `clock` alignment. */
+  slot: number;
   seconds: number;
 }
 
@@ -59,6 +63,8 @@ const SWEEP_INTERVAL_MS = MINUTE_MS;
 export class OperatingBudget {
   readonly #budgetSeconds: number;
   readonly #windowMs: number;
+  /** A bucket's span: a minute, or a second with `windowSeconds`. */
+  readonly #bucketMs: number;
   readonly #alignment: BucketAlignment;
   readonly #now: Now;
   readonly #sums = new Map<string, Bucket[]>();
@@ -72,7 +78,9 @@ export class OperatingBudget {
   constructor(settings: OperatingSettings, now: Now) {
     const valid = validateOperating({ ...settings });
     this.#budgetSeconds = valid.budgetSeconds;
-    this.#windowMs = valid.windowMinutes * MINUTE_MS;
+    this.#bucketMs = valid.windowSeconds === undefined ? MINUTE_MS : 1000;
+    this.#windowMs =
+      valid.windowSeconds === undefined ? valid.windowMinutes * MINUTE_MS : valid.windowSeconds * 1000;
     this.#alignment = valid.alignment ?? 'clock';
     this.#now = now;
     this.#lastSweep = now();
@@ -113,17 +121,17 @@ export class OperatingBudget {
     const buckets = this.#live(key, now);
     const start = Math.floor(at / 1000) * 1000;
     if (start + this.#windowMs <= now) return;
-    const minute = Math.floor(at / MINUTE_MS);
+    const slot = Math.floor(at / this.#bucketMs);
     const existing =
       this.#alignment === 'clock'
-        ? buckets.find((b) => b.minute === minute)
-        : buckets.findLast((b) => b.start <= at && at < b.start + MINUTE_MS);
+        ? buckets.find((b) => b.slot === slot)
+        : buckets.findLast((b) => b.start <= at && at < b.start + this.#bucketMs);
     if (existing !== undefined) {
       existing.seconds += seconds;
       // A call recorded out of order (a slow call finishing after a quick later one) may be the earlier first call.
       existing.start = Math.min(existing.start, start);
     } else {
-      buckets.push({ start, minute, seconds });
+      buckets.push({ start, slot, seconds });
     }
     buckets.sort((a, b) => a.start - b.start);
     this.#sums.set(key, buckets);

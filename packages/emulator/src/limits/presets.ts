@@ -15,7 +15,8 @@ export interface IntensitySettings {
  * How operating-time buckets are cut. `clock`: one bucket per clock minute (10:05:00 to
  * 10:05:59), the reading of the newer docs ("the sum for the corresponding minute").
  * `first-call`: a bucket spans the 60 s from its own first call. Either way a bucket
- * drops out `windowMinutes` after its first call.
+ * drops out `windowMinutes` after its first call. With `windowSeconds` set, buckets are
+ * seconds instead of minutes, cut the same two ways.
  */
 export type BucketAlignment = 'clock' | 'first-call';
 
@@ -25,6 +26,13 @@ export interface OperatingSettings {
   budgetSeconds: number;
   /** The window length, in one-minute buckets. */
   windowMinutes: number;
+  /**
+   * Emulator only: a window of this many whole seconds, in one-second buckets, in place of
+   * `windowMinutes`, so a test or a benchmark meets an operating-bound delivery in seconds.
+   * Real portals have no such setting: their window is 10 minutes (bitrix-tools/b24-rest-docs,
+   * limits.md).
+   */
+  windowSeconds?: number;
   /** How buckets are cut; `clock` when absent. */
   alignment?: BucketAlignment;
 }
@@ -125,6 +133,14 @@ export function validateOperating(settings: OperatingSettings): OperatingSetting
   requirePositive('operating.windowMinutes', settings.windowMinutes);
   if (!Number.isInteger(settings.windowMinutes)) {
     throw new Error('operating.windowMinutes: must be a whole number of one-minute buckets');
+  }
+  const windowSeconds: unknown = settings.windowSeconds;
+  if (windowSeconds !== undefined) {
+    if (typeof windowSeconds !== 'number' || !Number.isInteger(windowSeconds) || windowSeconds < 1) {
+      throw new Error(
+        `operating.windowSeconds: must be a whole number of one-second buckets, at least 1, got ${JSON.stringify(windowSeconds)} (leave it out for the window of windowMinutes)`,
+      );
+    }
   }
   const alignment: unknown = settings.alignment;
   if (alignment !== undefined && alignment !== 'clock' && alignment !== 'first-call') {
