@@ -62,15 +62,6 @@ export interface PacingOptions {
 }
 
 /**
- * How long a request may stay unreported before the pacer assumes it has reached the portal
- * (which counts it on arrival) and lets it drain: a safety net for a caller that does not report
- * a failed call with {@link Pacer.settle}. A request reaches the portal well within a second;
- * a slow answer after that only delays what the pacer learns from it. Real milliseconds, not
- * the pacing clock's: a request travels in real time whatever clock paces the calls.
- */
-const UNSETTLED_MS = 1_000;
-
-/**
  * Wait past a method's `operating_reset_at`: the portal reports it in whole seconds, and its
  * clock and ours are never quite the same.
  */
@@ -92,11 +83,17 @@ const DEFAULT_WINDOW_MINUTES = 10;
  */
 const LEDGER_SLICES_PER_WINDOW = 60;
 
-/** A request let through and not yet ended: it counts in full, as the portal may not have seen it yet. */
+/**
+ * A request let through and not yet ended: it counts in full, as the portal may not have seen it
+ * yet. It has no deadline of its own: the caller ends every request it was let through (the
+ * client's call has a timeout), and a request may reach the portal any time before its end. A
+ * slot that drained after a fixed real-time second let a loaded machine, whose requests took
+ * longer than that to arrive, send more than the portal's bucket held and draw
+ * QUERY_LIMIT_EXCEEDED.
+ */
 interface Slot {
   /** The method of a single call; undefined for a batch, which no single call's end may end. */
   method: string | undefined;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 /** Operating seconds this client was charged for one method in a slice of the window. */
@@ -305,7 +302,7 @@ export class Pacer {
       if (index >= 0) {
         this.#inFlight.splice(index, 1);
         this.#end(slot);
-      } else clearTimeout(slot.timer);
+      }
       if (full) {
         this.#levelNow();
         this.#level = Math.max(this.#level, this.#capacity);
@@ -496,9 +493,7 @@ export class Pacer {
       if (room >= 1) await this.#clock.sleep(((level + 1 - room) / this.#drain) * 1000, signal);
       else await this.#nextChange(signal);
     }
-    const slot: Slot = { method, timer: setTimeout(() => this.#expire(slot), UNSETTLED_MS) };
-    // The safety net must not keep a process alive that has nothing else to do.
-    slot.timer.unref();
+    const slot: Slot = { method };
     this.#inFlight.push(slot);
     return slot;
   }
@@ -566,15 +561,7 @@ export class Pacer {
     return charge.last + this.#windowMs + RESET_MARGIN_MS;
   }
 
-  #expire(slot: Slot): void {
-    const index = this.#inFlight.indexOf(slot);
-    if (index < 0) return;
-    this.#inFlight.splice(index, 1);
-    this.#end(slot);
-  }
-
   #end(slot: Slot): void {
-    clearTimeout(slot.timer);
     // The portal counted it at the latest now; from here it drains like the portal's.
     this.#levelNow();
     this.#level += 1;

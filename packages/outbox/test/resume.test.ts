@@ -99,13 +99,20 @@ describe('limits', () => {
   });
 
   test('without pacing the same delivery is refused, and recovers by waiting', async () => {
+    // A bucket of 2 draining 2 a second: of the first 8 batches, sent at once, some are refused
+    // unless the portal takes them in over 3 s. With the paced test's bucket (6, draining 10 a
+    // second) a loaded machine, handling one batch of 50 at a time, took the 8 in over 0.2 s and
+    // refused none. A refused batch waits a second each time: attempts to spare.
     emu = await emulator({
-      portal: { plan: 'standard', limits: { intensity: INTENSITY, operating: false } },
+      portal: {
+        plan: 'standard',
+        limits: { intensity: { drainPerSecond: 2, capacity: 2 }, operating: false },
+      },
     });
     const box = openOutbox(outboxPath());
     try {
       box.add(notifications(500));
-      const report = await box.deliver(client(emu, { retry: false }), { concurrency: 8 });
+      const report = await box.deliver(client(emu, { retry: false }), { concurrency: 8, maxAttempts: 100 });
       expect(report.sent).toBe(500);
       expect(report.requeued).toBeGreaterThan(0);
       const refused = emu.portal.log.list(10_000).filter((r) => r.method === 'batch' && r.status === 503);
@@ -114,7 +121,8 @@ describe('limits', () => {
     } finally {
       box.close();
     }
-  });
+    // Ten batches through a bucket of 2 at 2 a second take 4 s and more of real waiting.
+  }, 60_000);
 
   test('nor by the operating-time limit: batches wait for the window instead', async () => {
     // 60 s of operating time per method and window; each notification costs 0.5 s, so a batch of
