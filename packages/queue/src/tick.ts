@@ -272,6 +272,14 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     commands[`q${i}`] = [t.item.m, params];
   });
 
+  // A tick stalled past its lock (a descheduled process, a long GC) may have been handed to
+  // another worker, which took these notifications back to send them itself: sending them here
+  // too would be a request the shared bucket no longer counts. Theirs to send and record now.
+  const first = taken[0];
+  if (first && (await ctx.redis.hget(ctx.keys.portal(portalId, 'inflight'), first.key)) !== token) {
+    return { next: 'none' };
+  }
+
   let result: BatchResult | undefined;
   let failure: unknown;
   let sentAt = performance.now();
