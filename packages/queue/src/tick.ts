@@ -435,6 +435,7 @@ async function late(
   if (a.skip) return;
   const add = correctionOf(a.bucket, a);
   if (add <= 0) return;
+  // Best effort: recording the batch's outcomes, next, matters more than a missed correction.
   await run(ctx.redis, 'b24qLate', [
     a.prefix,
     a.scope,
@@ -443,7 +444,7 @@ async function late(
     a.bucket.drainPerSecond,
     a.now,
     add,
-  ]);
+  ]).catch(() => undefined);
 }
 
 /** Correct the ledgers and the learnt cost per call from the answer's time blocks. */
