@@ -17,8 +17,29 @@ const REQUEST_MS = 30_000;
 /** How often a worker waiting for another's refresh looks again. */
 const POLL_MS = 50;
 
-/** The application credentials and the pair in use. */
-export type OAuthCreds = OAuthPortal['oauth'];
+/**
+ * The application credentials and the pair in use; `issuedAt` (ms, the worker's clock) when the
+ * pair came from a refresh or `reauthorize`, so its lifetime is known.
+ */
+export type OAuthCreds = OAuthPortal['oauth'] & { issuedAt?: number };
+
+/** A pair as a refresh returns it, with when it was received. */
+export type IssuedTokens = OAuthTokens & { issuedAt: number };
+
+/** The most a token is renewed before it expires: Bitrix24's hour-long tokens, a minute early. */
+const RENEW_MARGIN_MS = 60_000;
+
+/**
+ * How long before its expiry an access token is renewed, rather than have a batch refused: a
+ * minute, or a tenth of the token's lifetime when that is shorter — otherwise a token living less
+ * than the margin would be renewed by every tick. A pair whose lifetime is unknown (supplied
+ * with the config) gets the full minute; its first renewal makes the lifetime known.
+ */
+export function renewMarginMs(creds: { expiresAt?: number; issuedAt?: number }): number {
+  const { expiresAt, issuedAt } = creds;
+  if (!expiresAt || !issuedAt || expiresAt <= issuedAt) return RENEW_MARGIN_MS;
+  return Math.min(RENEW_MARGIN_MS, (expiresAt - issuedAt) / 10);
+}
 
 interface TokenAnswer {
   access_token?: unknown;
@@ -32,7 +53,7 @@ interface TokenAnswer {
 /** Renews tokens for the workers of one process, coordinated with every other through Redis. */
 export class TokenKeeper {
   /** Pairs this process refreshed, by portal, with the generation they were stored as. */
-  readonly #fresh = new Map<string, { gen: number; tokens: OAuthTokens }>();
+  readonly #fresh = new Map<string, { gen: number; tokens: IssuedTokens }>();
 
   constructor(
     private readonly redis: Redis,
@@ -84,7 +105,8 @@ export class TokenKeeper {
           ]);
           if (stored >= 0) {
             this.#fresh.set(portalId, { gen: stored, tokens });
-            await this.onTokens?.(portalId, tokens);
+            const { issuedAt: _issued, ...pair } = tokens;
+            await this.onTokens?.(portalId, pair);
           }
           return { ...now, ...tokens };
         } finally {
@@ -107,7 +129,7 @@ export class TokenKeeper {
     }
   }
 
-  async #request(creds: OAuthCreds): Promise<OAuthTokens> {
+  async #request(creds: OAuthCreds): Promise<IssuedTokens> {
     const url = new URL(creds.tokenUrl ?? DEFAULT_TOKEN_URL);
     // POST with a form body keeps the secrets out of access logs.
     const body = new URLSearchParams({
@@ -143,13 +165,15 @@ export class TokenKeeper {
         host: url.host,
       });
     }
+    const issuedAt = Date.now();
     return {
+      issuedAt,
       accessToken: answer.access_token,
       refreshToken: typeof answer.refresh_token === 'string' ? answer.refresh_token : creds.refreshToken,
       expiresAt:
         typeof answer.expires === 'number'
           ? answer.expires * 1000
-          : Date.now() + (typeof answer.expires_in === 'number' ? answer.expires_in : 3600) * 1000,
+          : issuedAt + (typeof answer.expires_in === 'number' ? answer.expires_in : 3600) * 1000,
     };
   }
 }

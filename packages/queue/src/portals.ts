@@ -128,6 +128,8 @@ interface StoredTokens {
   accessToken: string;
   refreshToken: string;
   expiresAt?: number;
+  /** When the pair was received (ms): with `expiresAt`, its lifetime, for the renewal margin. */
+  issuedAt?: number;
 }
 
 /** The registry over one Redis connection; `key` is needed to read or write secrets. */
@@ -188,12 +190,13 @@ export class Registry implements PortalRegistry {
   }
 
   /** `tokens` sealed for the tokens slot; empty when there is no key (a resolver's user keeps them). */
-  sealTokens(portalId: string, tokens: OAuthTokens): string {
+  sealTokens(portalId: string, tokens: OAuthTokens & { issuedAt?: number }): string {
     if (!this.key) return '';
     const stored: StoredTokens = {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       expiresAt: tokens.expiresAt,
+      ...(tokens.issuedAt !== undefined ? { issuedAt: tokens.issuedAt } : {}),
     };
     return seal(this.key, `${portalId}#tokens`, stored);
   }
@@ -248,6 +251,8 @@ export class Registry implements PortalRegistry {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       expiresAt: tokens.expiresAt ?? 0,
+      // A pair from a fresh authorisation: its lifetime runs from now.
+      issuedAt: Date.now(),
     });
     await this.redis
       .multi()

@@ -276,6 +276,29 @@ return 1
 `;
 
 /**
+ * A request reached the portal later than the pacer counted it (see `pace.ts`): top the bucket up
+ * by the drain the portal missed, so the next check sees the level the portal has.
+ * ARGV: 1 prefix, 2 pacing scope, 3 egress, 4 capacity, 5 drain/s, 6 now (0 = TIME), 7 requests to add.
+ * Returns the level after, as a string.
+ */
+const LATE = `${NOW}
+local pfx, scope, egress = ARGV[1], ARGV[2], ARGV[3]
+local cap, drain = tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = clock(ARGV[6])
+local add = tonumber(ARGV[7])
+local bkey = pfx .. ':pace:b:' .. scope .. ':' .. egress
+local b = redis.call('HMGET', bkey, 'level', 'ts')
+local level = tonumber(b[1]) or 0
+local ts = tonumber(b[2]) or now
+level = math.max(0, level - math.max(0, now - ts) * drain / 1000)
+-- The portal refuses rather than count past its capacity, so neither does its mirror here.
+level = math.min(cap, level + add)
+redis.call('HSET', bkey, 'level', tostring(level), 'ts', tostring(math.max(now, ts)))
+redis.call('PEXPIRE', bkey, math.ceil(cap * 1000 / drain) + 60000)
+return tostring(level)
+`;
+
+/**
  * Put a portal's failed notifications back in line, attempts reset. ARGV: prefix, portal, ttl s.
  * Returns how many.
  */
@@ -336,6 +359,7 @@ const SCRIPTS = {
   b24qSettle: { lua: SETTLE, keys: 0 },
   b24qLearn: { lua: LEARN, keys: 0 },
   b24qPenalty: { lua: PENALTY, keys: 0 },
+  b24qLate: { lua: LATE, keys: 0 },
   b24qRequeue: { lua: REQUEUE, keys: 0 },
   b24qHasWork: { lua: HAS_WORK, keys: 0 },
   b24qStoreTokens: { lua: STORE_TOKENS, keys: 0 },

@@ -5,6 +5,7 @@
  * (sent, failed, retried, handed back) is made here, from the library's errors.
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import {
   BATCH_LIMIT,
   createClient,
@@ -21,7 +22,8 @@ import {
 } from 'b24notify';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
-import type { TokenKeeper } from './oauth.js';
+import { renewMarginMs, type TokenKeeper } from './oauth.js';
+import { correctionOf, headroomOf, type TransitFloor } from './pace.js';
 import { hostOf, isOAuth } from './portals.js';
 import type { StoredItem } from './queue.js';
 import { run } from './scripts.js';
@@ -33,8 +35,6 @@ const DEFAULT_BUCKET = { capacity: 50, drainPerSecond: 2 };
 const DEFAULT_OPERATING = { budgetSeconds: 480, windowSeconds: 600 };
 /** The ledger's slices: finer than the portal's minute, so charges are held at most ~10 s longer. */
 const SLICE_MS = 10_000;
-/** Refresh an access token this long before it expires, rather than have a batch refused. */
-const EXPIRY_MARGIN_MS = 60_000;
 /** When the portal names no time after OPERATION_TIME_LIMIT, block the method this long. */
 const OPERATING_WAIT_MS = 60_000;
 /** A portal that is overloaded (OVERLOAD_LIMIT) waits this long. */
@@ -52,6 +52,8 @@ export interface TickContext {
   cost: number;
   threshold: number;
   allowHttp: boolean;
+  /** This process's view of each portal's usual transit (`pace.ts`). */
+  transit: TransitFloor;
   fetch?: typeof fetch;
   clock?: Clock;
 }
@@ -122,8 +124,9 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   const now = (): number => ctx.clock?.now() ?? 0;
   // Kept in hand below the capacity: the check runs before the request travels, and requests
   // checked a slot apart can arrive closer together than that (QUEUE-NOTES: 444–488 ms apart
-  // against a 500 ms limit). A bucket of one request has no room for it.
-  const headroom = bucket.capacity >= 2 ? Math.min(2, Math.max(1, Math.floor(bucket.capacity * 0.1))) : 0;
+  // against a 500 ms limit); a request in flight while another tick checks may arrive late.
+  const headroom = headroomOf(bucket);
+  const checkedAt = performance.now();
 
   const answer = await run<string[]>(ctx.redis, 'b24qTake', [
     ctx.keys.prefix,
@@ -237,7 +240,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   try {
     if (isOAuth(config)) {
       oauthCreds = await ctx.keeper.current(portalId, config.oauth);
-      if (oauthCreds.expiresAt && oauthCreds.expiresAt - Date.now() < EXPIRY_MARGIN_MS) {
+      if (oauthCreds.expiresAt && oauthCreds.expiresAt - Date.now() < renewMarginMs(oauthCreds)) {
         oauthCreds = await ctx.keeper.refresh(portalId, config.oauth, oauthCreds.accessToken);
       }
       oauthUsed = oauthCreds.accessToken;
@@ -269,8 +272,21 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     commands[`q${i}`] = [t.item.m, params];
   });
 
+  // A tick stalled past its lock (a descheduled process, a long GC) may have been handed to
+  // another worker, which took these notifications back to send them itself: sending them here
+  // too would be a request the shared bucket no longer counts. Theirs to send and record now.
+  const first = taken[0];
+  if (first && (await ctx.redis.hget(ctx.keys.portal(portalId, 'inflight'), first.key)) !== token) {
+    return { next: 'none' };
+  }
+
   let result: BatchResult | undefined;
   let failure: unknown;
+  let sentAt = performance.now();
+  let sentWall = Date.now();
+  let workerMs = sentAt - checkedAt;
+  // The portal counts every request, a refused one too ("failed auth included").
+  let extraRequests = 0;
   try {
     result = await client.batch(commands);
   } catch (err) {
@@ -280,6 +296,11 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     if (isB24AuthError(err) && err.code === 'expired_token' && isOAuth(config) && oauthUsed !== undefined) {
       try {
         oauthCreds = await ctx.keeper.refresh(portalId, config.oauth, oauthUsed);
+        extraRequests = 1;
+        sentAt = performance.now();
+        sentWall = Date.now();
+        // The second request's stall counts from the first check, like the first one's.
+        workerMs = sentAt - checkedAt;
         result = await makeClient(oauthCreds.accessToken).batch(commands);
         failure = undefined;
       } catch (retryError) {
@@ -287,6 +308,25 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
       }
     }
   }
+  const roundTripMs = performance.now() - sentAt;
+  const batchStart = result?.batchTime?.start;
+  await late(ctx, {
+    prefix: ctx.keys.prefix,
+    scope,
+    egress,
+    bucket,
+    now: now(),
+    // Refused for the bucket: the penalty below fills it whole.
+    skip: isB24RateLimitError(failure) && failure.code === 'QUERY_LIMIT_EXCEEDED',
+    workerMs,
+    // Without the portal's start time (an error answer, no answer), the whole round trip may
+    // have been the way there.
+    transitMs:
+      typeof batchStart === 'number'
+        ? ctx.transit.lateness(scope, batchStart * 1000, sentWall, roundTripMs)
+        : roundTripMs,
+    extraRequests,
+  });
 
   if (failure !== undefined) {
     const err = failure;
@@ -375,6 +415,36 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   }
   await learn(ctx, scope, cred, operating.windowSeconds * 1000, taken, answered, now());
   return after > 0 ? { next: 'after', ms: after } : { next: 'now' };
+}
+
+/** Top the shared bucket up by what the request's lateness cost on the portal (`pace.ts`). */
+async function late(
+  ctx: TickContext,
+  a: {
+    prefix: string;
+    scope: string;
+    egress: string;
+    bucket: { capacity: number; drainPerSecond: number };
+    now: number;
+    skip: boolean;
+    workerMs: number;
+    transitMs: number;
+    extraRequests: number;
+  },
+): Promise<void> {
+  if (a.skip) return;
+  const add = correctionOf(a.bucket, a);
+  if (add <= 0) return;
+  // Best effort: recording the batch's outcomes, next, matters more than a missed correction.
+  await run(ctx.redis, 'b24qLate', [
+    a.prefix,
+    a.scope,
+    a.egress,
+    a.bucket.capacity,
+    a.bucket.drainPerSecond,
+    a.now,
+    add,
+  ]).catch(() => undefined);
 }
 
 /** Correct the ledgers and the learnt cost per call from the answer's time blocks. */

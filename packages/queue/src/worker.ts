@@ -10,6 +10,7 @@ import { TokenKeeper } from './oauth.js';
 import { checkConfig, Registry } from './portals.js';
 import { checkPrefix, connect, disconnect } from './redis.js';
 import { run } from './scripts.js';
+import { TransitFloor } from './pace.js';
 import { tick, type TickContext } from './tick.js';
 import { addTick, addTicks, type TickData } from './ticks.js';
 import type { PortalConfig, QueueWorker, WorkerOptions } from './types.js';
@@ -82,6 +83,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
     cost,
     threshold,
     allowHttp: options.allowHttp === true,
+    transit: new TransitFloor(),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   };

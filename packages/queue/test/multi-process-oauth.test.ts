@@ -99,16 +99,18 @@ test(`tokens expiring ${EXPIRIES} times mid-run with 3 workers: one refresh per 
 }, 240_000);
 
 /**
- * Tokens that live 63 s: the queue renews a token in its last minute, so each is due for renewal
- * 3 s after it was issued, several times in a run. Refresh tokens are single-use on the portal,
- * so two workers renewing the same token would show as invalid_grant.
+ * Tokens that live 30 s: the queue renews a token a tenth of its lifetime before its end (3 s)
+ * once it knows that lifetime, and a supplied pair with under a minute left at once; so each
+ * portal's pair is renewed on its first tick and again mid-run. Refresh tokens are single-use on
+ * the portal, so two workers renewing the same token would show as invalid_grant.
  */
-const SHORT_TTL_SECONDS = 63;
+const SHORT_TTL_SECONDS = 30;
 const SHORT_LIVED: PortalSpec[] = ['short-a', 'short-b', 'short-c'].map((id) => ({
   id,
   auth: 'oauth' as const,
-  // Slow enough that a run outlives several tokens: 20 batches a portal at one a second.
-  bucket: { capacity: 10, drainPerSecond: 1 },
+  // Slow enough that a run outlives its first renewed token: 20 batches a portal, one every 2 s
+  // after the first burst (smaller ones at first, while the producer still adds one by one).
+  bucket: { capacity: 10, drainPerSecond: 0.5 },
   accessTokenTtl: SHORT_TTL_SECONDS,
 }));
 const SHORT_PER_PORTAL = 1000;

@@ -9,11 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { QueueEventMap } from '@b24notify/queue';
 import { parseKey } from '../src/crypto.js';
 import { Keys } from '../src/keys.js';
-import { TokenKeeper } from '../src/oauth.js';
+import { renewMarginMs, TokenKeeper } from '../src/oauth.js';
 import { Registry } from '../src/portals.js';
 import { defineScripts } from '../src/scripts.js';
 import { startRedis, type RunningRedis } from './support/redis.js';
 import {
+  batchSizes,
   Closer,
   emulator,
   newKey,
@@ -138,5 +139,45 @@ describe('oauth', () => {
     await queue.portals.reauthorize('app', await tokens());
     await until(async () => (await queue.stats('app')).sent === 120, 'all sent after reauthorize');
     expect((await queue.result('app', 'pk-0'))?.state).toBe('sent');
+  });
+
+  test('the renewal margin is a minute, or a tenth of a shorter-lived token’s lifetime', () => {
+    const t = 1_700_000_000_000;
+    expect(renewMarginMs({ issuedAt: t, expiresAt: t + 3_600_000 })).toBe(60_000);
+    expect(renewMarginMs({ issuedAt: t, expiresAt: t + 50_000 })).toBe(5_000);
+    // A lifetime not known (a pair supplied with the config): the full minute.
+    expect(renewMarginMs({ expiresAt: t + 50_000 })).toBe(60_000);
+    expect(renewMarginMs({})).toBe(60_000);
+  });
+
+  test('a token living under a minute is renewed near its end, not by every tick', async () => {
+    // Access tokens of 50 s: under the one-minute margin, every tick used to renew one.
+    const short = closer.add(await emulator({ portal: { accessTokenTtl: 50 } }));
+    const queue = queueOn(closer, redis.url, key, { prefix: 'o4' });
+    const t = short.tokens;
+    await queue.portals.set('app', {
+      portal: short.url,
+      oauth: {
+        clientId: t.clientId,
+        clientSecret: t.clientSecret,
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken,
+        expiresAt: t.expiresAt * 1000,
+        tokenUrl: `${short.url}/oauth/token/`,
+      },
+    });
+    await queue.sendMany('app', notifications(500, 'st'));
+    await workerOn(closer, redis.url, key, { prefix: 'o4' });
+    await until(async () => (await queue.stats('app')).sent === 500, '500 sent');
+    const batches = (await batchSizes(short)).length;
+    const renewed = (await requests(short, 'oauth.token')).filter((r) => r.status === 200).length;
+    expect(batches).toBeGreaterThanOrEqual(10);
+    // The supplied pair's lifetime is unknown, so it is renewed once (under a minute left);
+    // the renewed one, 5 s before its end: another renewal only if the run outlived 45 s.
+    expect(renewed).toBeGreaterThanOrEqual(1);
+    expect(renewed).toBeLessThan(batches / 2);
+    expect(
+      (await requests(short)).filter((r) => r.error === 'invalid_grant' || r.error === 'expired_token'),
+    ).toEqual([]);
   });
 });

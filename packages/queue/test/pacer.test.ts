@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defineScripts, run } from '../src/scripts.js';
 import { Keys } from '../src/keys.js';
+import { correctionOf, headroomOf, MARGIN_MS, TransitFloor } from '../src/pace.js';
 import { startRedis, type RunningRedis } from './support/redis.js';
 
 let redis: RunningRedis;
@@ -217,5 +218,62 @@ describe('pacer', () => {
     const answer = await take(b, 'o5', 'acme', T, limits);
     expect(answer[0]).toBe('wait');
     expect(Number(answer[1])).toBeGreaterThan(50_000);
+  });
+
+  test('a request that arrived late tops the bucket up: the next check sees the portal’s level', async () => {
+    await fill('l1', 'acme', 10);
+    const limits = { capacity: 3, drain: 2 };
+    expect((await take(a, 'l1', 'acme', T, limits))[0]).toBe('take');
+    expect((await take(a, 'l1', 'acme', T, limits))[0]).toBe('take');
+    // Two in the bucket, one more fits. The second arrived late: the portal missed half a
+    // request of drain, so one more does not fit until that has drained too.
+    expect(await run(b, 'b24qLate', ['l1', 'acme', 'default', 3, 2, T, 0.5])).toBe('2.5');
+    const answer = await take(b, 'l1', 'acme', T, limits);
+    expect(answer.map(String)).toEqual(['wait', '250']);
+    expect((await take(b, 'l1', 'acme', T + 250, limits))[0]).toBe('take');
+    // Never above the capacity: the portal refuses rather than count past it.
+    expect(await run(b, 'b24qLate', ['l1', 'acme', 'default', 3, 2, T + 250, 5])).toBe('3');
+  });
+});
+
+describe('lateness', () => {
+  const bucket = { capacity: 10, drainPerSecond: 2 };
+
+  test('the headroom is the margin’s worth of drain, at least one request, never the whole bucket', () => {
+    expect(headroomOf(bucket)).toBe((2 * MARGIN_MS) / 1000);
+    expect(headroomOf({ capacity: 50, drainPerSecond: 0.5 })).toBe(1);
+    expect(headroomOf({ capacity: 3, drainPerSecond: 5 })).toBe(2);
+    expect(headroomOf({ capacity: 1, drainPerSecond: 2 })).toBe(0);
+  });
+
+  test('a delay within the margin costs nothing; beyond it, its drain, at most one request', () => {
+    expect(correctionOf(bucket, { workerMs: 400, transitMs: MARGIN_MS - 400, extraRequests: 0 })).toBe(0);
+    expect(correctionOf(bucket, { workerMs: MARGIN_MS, transitMs: 250, extraRequests: 0 })).toBe(0.5);
+    expect(correctionOf(bucket, { workerMs: 60_000, transitMs: 0, extraRequests: 0 })).toBe(1);
+    // A batch sent again after a refresh is a second request the pacer never counted.
+    expect(correctionOf(bucket, { workerMs: 0, transitMs: 0, extraRequests: 1 })).toBe(1);
+  });
+
+  test('transit lateness is measured against the usual offset, whatever the portal’s clock says', () => {
+    const floor = new TransitFloor();
+    // The portal's clock is an hour ahead; requests usually take 5 ms to start there. Requests
+    // 10 ms apart: the usual offset may rise with the clocks' drift, by 10 µs here.
+    const ahead = 3_600_000;
+    expect(floor.lateness('acme', T + ahead + 5, T, 20)).toBe(0);
+    expect(floor.lateness('acme', T + 10 + ahead + 8, T + 10, 20)).toBeCloseTo(3, 1);
+    // One that started 900 ms late, within a round trip of 1 s.
+    expect(floor.lateness('acme', T + 20 + ahead + 905, T + 20, 1000)).toBeCloseTo(900, 0);
+    // Never more than the round trip: the way there is part of it.
+    expect(floor.lateness('acme', T + 30 + ahead + 905, T + 30, 100)).toBe(100);
+    // A faster one lowers the usual offset; another scope has its own.
+    expect(floor.lateness('acme', T + 40 + ahead + 1, T + 40, 20)).toBe(0);
+    expect(floor.lateness('acme', T + 50 + ahead + 901, T + 50, 1000)).toBeCloseTo(900, 0);
+    expect(floor.lateness('other', T + 40, T + 40, 20)).toBe(0);
+    // Slow drift: after ten minutes without a faster request, 0.6 s of it is taken as usual.
+    expect(floor.lateness('acme', T + 600_050 + ahead + 901, T + 600_050, 1000)).toBeCloseTo(300, 0);
+    // The portal's clock was set back an hour: a new usual offset at once, no lateness.
+    expect(floor.lateness('acme', T + 600_060 + 5, T + 600_060, 20)).toBe(0);
+    // Set forward by an hour (beyond any real delay): taken as the new offset, not a stall.
+    expect(floor.lateness('acme', T + 600_070 + ahead + 5, T + 600_070, 20)).toBe(0);
   });
 });
