@@ -399,7 +399,10 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     if (isB24RateLimitError(err)) {
       settled.push(back(t, err));
       const wait =
-        err.code === 'OPERATION_TIME_LIMIT' ? OPERATING_WAIT_MS : Math.ceil(1000 / bucket.drainPerSecond);
+        err.code === 'OPERATION_TIME_LIMIT'
+          ? // A window shorter than the fallback wait has moved on by then (emulated short windows).
+            Math.min(OPERATING_WAIT_MS, operating.windowSeconds * 1000)
+          : Math.ceil(1000 / bucket.drainPerSecond);
       blocked.set(`${err.code}|${err.code === 'OPERATION_TIME_LIMIT' ? t.item.m : ''}`, wait);
       return;
     }
