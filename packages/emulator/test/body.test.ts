@@ -407,7 +407,6 @@ describe('fuzz', () => {
   it('only ever succeeds or throws RestError 400', () => {
     const random = prng(20240514);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const started = Date.now();
     const types = [undefined, FORM, 'application/json', 'multipart/form-data; boundary=B', 'text/plain'];
     for (let round = 0; round < 3000; round++) {
       const bytes = Buffer.alloc(Math.floor(random() * 64));
@@ -439,7 +438,8 @@ describe('fuzz', () => {
       }
       check(() => parseBody('multipart/form-data; boundary=B', Buffer.from(parts)));
     }
+    // No timing assertion: a parser that backtracks badly shows as this test running into its
+    // timeout, and speed belongs in the benchmarks.
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
