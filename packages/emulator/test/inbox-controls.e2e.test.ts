@@ -282,6 +282,56 @@ describe('controls: operating buckets', () => {
   });
 });
 
+describe('controls: short operating window', () => {
+  test('a seconds window set through the API is shown as it is, kept by another change, and set or cleared on the page', async () => {
+    await control('PUT', '/limits', { plan: 'standard', operating: { windowSeconds: 30 } });
+    await openInbox(page, emu.url, '#/controls');
+    await expect.poll(() => text('.limits-operating')).toBe('480 s per method in a 30-second window');
+    await expect.poll(() => text('.limits-plan')).toBe('standard, with changes');
+    await expect.poll(() => page.getByLabel('Window, s (emulator only)').inputValue()).toBe('30');
+    expect(await hintOf('Window, s (emulator only)')).toMatch(/^A window of this many whole seconds/);
+
+    // Another number applied: the seconds stay (they used to be dropped for the preset's minutes).
+    await page.getByLabel('Operating budget, s').fill('5');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-operating')).toBe('5 s per method in a 30-second window');
+    expect(await control('GET', '/limits')).toEqual({
+      ...STANDARD,
+      operating: { ...STANDARD.operating, budgetSeconds: 5, windowSeconds: 30 },
+    });
+
+    // Set on the page.
+    await page.getByLabel('Window, s (emulator only)').fill('10');
+    await page.getByLabel('Operating budget, s').fill('1');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-operating')).toBe('1 s per method in a 10-second window');
+    expect(await control('GET', '/limits')).toEqual({
+      ...STANDARD,
+      operating: { ...STANDARD.operating, budgetSeconds: 1, windowSeconds: 10 },
+    });
+
+    // Emptied: the preset's window in minutes again.
+    await page.getByLabel('Window, s (emulator only)').fill('');
+    await page.getByLabel('Operating budget, s').fill('');
+    await expect
+      .poll(() => page.getByLabel('Window, s (emulator only)').getAttribute('placeholder'))
+      .toBe('minutes');
+    await page.locator('.limits-apply').click();
+    await expect.poll(() => text('.limits-plan')).toBe('standard');
+    await expect.poll(() => text('.limits-operating')).toBe('480 s per method in a 10-minute window');
+    expect(await control('GET', '/limits')).toEqual(STANDARD);
+
+    // Not a whole number: the API's message, nothing changed.
+    await page.getByLabel('Window, s (emulator only)').fill('1.5');
+    await page.locator('.limits-apply').click();
+    await expect
+      .poll(() => text('.limits-status'))
+      .toContain('operating.windowSeconds: must be a whole number');
+    expect(await control('GET', '/limits')).toEqual(STANDARD);
+    await screenshot(page, 'controls-window-seconds');
+  });
+});
+
 describe('controls: every portal setting', () => {
   test('each new setting is offered with its hint, applied from the page, and met by REST calls', async () => {
     const writes: { method: string; url: string; type: string | undefined }[] = [];

@@ -17,6 +17,7 @@ import {
   formFromLimits,
   limitsRequest,
   matchPlan,
+  placeholderFor,
   planLabel,
   presetValue,
   type LimitsForm,
@@ -41,7 +42,7 @@ const op = (budgetSeconds: number, windowMinutes = 10) => ({
   windowMinutes,
   alignment: 'clock' as const,
 });
-const empty = { capacity: '', drainPerSecond: '', budgetSeconds: '', windowMinutes: '' };
+const empty = { capacity: '', drainPerSecond: '', budgetSeconds: '', windowMinutes: '', windowSeconds: '' };
 
 describe('typed numbers', () => {
   test('empty keeps the setting, numbers as typed, a decimal comma, anything else is null', () => {
@@ -124,7 +125,7 @@ describe('limits panel', () => {
     expect(describePlan(both, 'enterprise')).toBe('enterprise, with changes');
     expect(formFromLimits(both, 'off')).toEqual({
       plan: 'off',
-      fields: { capacity: '3', drainPerSecond: '0.001', budgetSeconds: '480', windowMinutes: '10' },
+      fields: { ...empty, capacity: '3', drainPerSecond: '0.001', budgetSeconds: '480', windowMinutes: '10' },
       alignment: 'clock',
     });
     expect(formFromLimits(limits({ drainPerSecond: 2, capacity: 50 }, false), 'enterprise').plan).toBe('off');
@@ -150,6 +151,12 @@ describe('limits panel', () => {
       limits({ drainPerSecond: 2, capacity: 50 }, { ...op(480), alignment: 'first-call' }),
       limits({ drainPerSecond: 5, capacity: 250 }, { ...op(30, 2), alignment: 'first-call' }),
       limits(false, { ...op(480), alignment: 'first-call' }),
+      limits({ drainPerSecond: 2, capacity: 50 }, { ...op(480), windowSeconds: 30 }),
+      limits(
+        { drainPerSecond: 5, capacity: 250 },
+        { ...op(2, 3), windowSeconds: 1, alignment: 'first-call' },
+      ),
+      limits(false, { ...op(480), windowSeconds: 20 }),
     ];
     for (const want of cases) {
       for (const preferred of [undefined, 'standard', 'enterprise', 'off'] as const) {
@@ -161,6 +168,49 @@ describe('limits panel', () => {
         ).toEqual(want);
       }
     }
+  });
+
+  test('a short operating window (emulator-only windowSeconds) is shown, filled in, and kept', () => {
+    const short = limits({ drainPerSecond: 2, capacity: 50 }, { ...op(480), windowSeconds: 30 });
+    // Seconds replace the minutes, so the seconds are what the window is.
+    expect(describeOperating(short)).toBe('480 s per method in a 30-second window');
+    expect(describeOperating(limits(false, { ...op(5), windowSeconds: 1, alignment: 'first-call' }))).toBe(
+      '5 s per method in a 1-second window (buckets from the first call)',
+    );
+    // No preset has it, so it is a change, and the form carries it: applying another number keeps it.
+    expect(matchPlan(short)).toBe('custom');
+    expect(describePlan(short)).toBe('standard, with changes');
+    const form = formFromLimits(short);
+    expect(form).toEqual({ plan: 'standard', fields: { ...empty, windowSeconds: '30' }, alignment: 'clock' });
+    const request = limitsRequest({ ...form, fields: { ...form.fields, capacity: '7' } });
+    expect(request).toEqual({
+      body: { plan: 'standard', intensity: { capacity: 7 }, operating: { windowSeconds: 30 } },
+    });
+    if ('error' in request) throw new Error(request.error);
+    expect(resolveLimits(request.body.plan, request.body)).toEqual({
+      ...short,
+      intensity: { drainPerSecond: 2, capacity: 7 },
+    });
+    // Emptied, the preset's window in minutes is back.
+    const cleared = limitsRequest({ ...form, fields: empty });
+    if ('error' in cleared) throw new Error(cleared.error);
+    expect(resolveLimits(cleared.body.plan, cleared.body)).toEqual(PRESETS.standard);
+    // With plan off, seconds alone turn the operating limit on (the rest from standard).
+    expect(
+      limitsRequest({ plan: 'off', fields: { ...empty, windowSeconds: '5' }, alignment: 'first-call' }),
+    ).toEqual({
+      body: { plan: 'off', operating: { windowSeconds: 5, alignment: 'first-call' } },
+    });
+    expect(
+      limitsRequest({ plan: 'standard', fields: { ...empty, windowSeconds: 'soon' }, alignment: 'clock' }),
+    ).toEqual({
+      error: 'Window, s (emulator only): "soon" is not a number',
+    });
+    // The placeholder says what an empty field means under each plan.
+    expect(placeholderFor('standard', 'windowSeconds')).toBe('minutes');
+    expect(placeholderFor('off', 'windowSeconds')).toBe('off');
+    expect(placeholderFor('enterprise', 'windowMinutes')).toBe('10');
+    expect(placeholderFor('off', 'capacity')).toBe('off');
   });
 
   test('the PUT /limits body: the plan, and only the numbers typed', () => {

@@ -431,7 +431,7 @@ describe('inbox page under hostile input', () => {
       '.limits input.setting-input, .portal-settings input.setting-input:not([type=checkbox])',
     );
     const count = await inputs.count();
-    expect(count).toBe(4 + 5);
+    expect(count).toBe(5 + 5);
     for (let i = 0; i < count; i++) await inputs.nth(i).fill(PAYLOADS[i % PAYLOADS.length] as string);
     await page.locator('.limits-apply').click();
     await expect
@@ -440,7 +440,7 @@ describe('inbox page under hostile input', () => {
     await page.locator('.portal-apply').click();
     await expect
       .poll(() => page.locator('.portal-status').textContent())
-      .toBe(`ATTACH max length, characters: "${PAYLOADS[4] as string}" is not a number`);
+      .toBe(`ATTACH max length, characters: "${PAYLOADS[5] as string}" is not a number`);
     await assertNothingRan('portal inputs, not numbers');
     // Numbers the API refuses next to a hostile host: the API's message, with the host, as text.
     for (const label of [

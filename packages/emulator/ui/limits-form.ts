@@ -12,17 +12,37 @@ export type { BucketAlignment, LimitSettings, PlanPreset };
 /** The plan presets, in the order the selector offers them. */
 export const PLANS: readonly PlanPreset[] = ['standard', 'enterprise', 'off'];
 
-/** The number fields of the form: the bucket's X and Y, the operating budget and its window. */
-export type LimitField = 'capacity' | 'drainPerSecond' | 'budgetSeconds' | 'windowMinutes';
+/**
+ * The number fields of the form: the bucket's X and Y, the operating budget and its window, in
+ * minutes or (emulator only) in seconds.
+ */
+export type LimitField = 'capacity' | 'drainPerSecond' | 'budgetSeconds' | 'windowMinutes' | 'windowSeconds';
+
+/** A number field of the form: its limit, its label and, where the label is not enough, what it means. */
+export interface LimitFieldInfo {
+  field: LimitField;
+  limit: 'intensity' | 'operating';
+  label: string;
+  hint?: string;
+}
 
 /** Each field's limit and label, in form order. */
-export const LIMIT_FIELDS: readonly { field: LimitField; limit: 'intensity' | 'operating'; label: string }[] =
-  [
-    { field: 'capacity', limit: 'intensity', label: 'Capacity (X)' },
-    { field: 'drainPerSecond', limit: 'intensity', label: 'Drain per second (Y)' },
-    { field: 'budgetSeconds', limit: 'operating', label: 'Operating budget, s' },
-    { field: 'windowMinutes', limit: 'operating', label: 'Window, min' },
-  ];
+export const LIMIT_FIELDS: readonly LimitFieldInfo[] = [
+  { field: 'capacity', limit: 'intensity', label: 'Capacity (X)' },
+  { field: 'drainPerSecond', limit: 'intensity', label: 'Drain per second (Y)' },
+  { field: 'budgetSeconds', limit: 'operating', label: 'Operating budget, s' },
+  { field: 'windowMinutes', limit: 'operating', label: 'Window, min' },
+  {
+    field: 'windowSeconds',
+    limit: 'operating',
+    label: 'Window, s (emulator only)',
+    // No preset has it, so an empty field (the plan's own) is the window in minutes again.
+    hint:
+      'A window of this many whole seconds in one-second buckets, in place of the minutes, so a ' +
+      'test meets the operating limit in seconds. Real portals have no such setting (10 minutes). ' +
+      'Empty: the window in minutes.',
+  },
+];
 
 /**
  * How the operating limit's buckets are cut, as the selector offers it, with what each means
@@ -61,6 +81,7 @@ const EMPTY: Record<LimitField, string> = {
   drainPerSecond: '',
   budgetSeconds: '',
   windowMinutes: '',
+  windowSeconds: '',
 };
 
 /** A field's value in `limits`, or undefined when its limit is off. */
@@ -75,6 +96,8 @@ export function fieldValue(limits: LimitSettings, field: LimitField): number | u
       return operating ? operating.budgetSeconds : undefined;
     case 'windowMinutes':
       return operating ? operating.windowMinutes : undefined;
+    case 'windowSeconds':
+      return operating ? operating.windowSeconds : undefined;
   }
 }
 
@@ -83,18 +106,33 @@ export function presetValue(plan: PlanPreset, field: LimitField): number | undef
   return fieldValue(PRESETS[plan], field);
 }
 
+/**
+ * A field's placeholder under `plan`: the preset's number, `off` when the preset switches the
+ * limit off, and for the seconds window (which no preset sets) that the minutes apply.
+ */
+export function placeholderFor(plan: PlanPreset, field: LimitField): string {
+  const value = presetValue(plan, field);
+  if (value !== undefined) return String(value);
+  return field === 'windowSeconds' && PRESETS[plan].operating !== false ? 'minutes' : 'off';
+}
+
 /** `capacity 50, drains 2 per second`, or `off`. */
 export function describeIntensity(limits: LimitSettings): string {
   const i = limits.intensity;
   return i ? `capacity ${i.capacity}, drains ${i.drainPerSecond} per second` : 'off';
 }
 
-/** `480 s per method in a 10-minute window`, or `off`; the bucket alignment when not the default. */
+/**
+ * `480 s per method in a 10-minute window` (a `30-second window` when the emulator-only
+ * `windowSeconds` is set, since it replaces the minutes), or `off`; the bucket alignment when
+ * not the default.
+ */
 export function describeOperating(limits: LimitSettings): string {
   const o = limits.operating;
   if (!o) return 'off';
   const aligned = o.alignment === 'first-call' ? ' (buckets from the first call)' : '';
-  return `${o.budgetSeconds} s per method in a ${o.windowMinutes}-minute window${aligned}`;
+  const window = o.windowSeconds === undefined ? `${o.windowMinutes}-minute` : `${o.windowSeconds}-second`;
+  return `${o.budgetSeconds} s per method in a ${window} window${aligned}`;
 }
 
 const differences = (limits: LimitSettings, plan: PlanPreset): LimitField[] =>

@@ -16,8 +16,8 @@ import {
   describePlan,
   formFromLimits,
   limitsRequest,
+  placeholderFor,
   planLabel,
-  presetValue,
   type BucketAlignment,
   type LimitField,
   type LimitSettings,
@@ -70,7 +70,7 @@ export class LimitsPanel {
         'div',
         'settings-form',
         labelled('Plan preset', this.#planSelect),
-        ...LIMIT_FIELDS.map(({ field, label }) => labelled(label, this.#input(field))),
+        ...LIMIT_FIELDS.map(({ field, label, hint }) => labelled(label, this.#input(field), hint)),
         labelled(ALIGNMENT_FIELD.label, this.#alignment, ALIGNMENT_FIELD.hint),
       ),
       el(
@@ -114,7 +114,7 @@ export class LimitsPanel {
   #placeholders(): void {
     const plan = this.#planSelect.value as PlanPreset;
     for (const { field } of LIMIT_FIELDS) {
-      this.#input(field).placeholder = String(presetValue(plan, field) ?? 'off');
+      this.#input(field).placeholder = placeholderFor(plan, field);
     }
   }
 
