@@ -93,3 +93,21 @@ export class TransitFloor {
     return Math.min(Math.max(0, roundTripMs), Math.max(0, offset - floor));
   }
 }
+
+/**
+ * How finely the operating ledger (`TAKE`/`LEARN` in `scripts.ts`) groups charges: a sixtieth of
+ * the window, at most 10 s (as the library's pacer groups them: 10 s of ten minutes). A group is
+ * dropped a slice after the window has passed its start, so a charge is held at most a slice
+ * longer than the portal holds it; a fixed 10 s held a 10 s window's charges up to twice as long.
+ */
+export function ledgerSliceMs(windowMs: number): number {
+  return Math.max(1, Math.min(10_000, Math.floor(windowMs / 60)));
+}
+
+/**
+ * How long past a batch's answer its charge stays in the ledger beyond the window. The portal
+ * counts a call when the request arrives, which may be seconds after the batch was taken from the
+ * ledger (a loaded machine), but never after the answer came back; the margin covers the portal's
+ * whole-second reset times and a clock a little apart (the library's `RESET_MARGIN_MS`).
+ */
+export const LEDGER_MARGIN_MS = 1000;

@@ -5,13 +5,18 @@
  */
 import type { Redis } from 'ioredis';
 
-/** Current time in ms: the caller's clock when given (tests), else Redis's own `TIME`. */
+/** Current time in ms: the caller's clock when given (tests), else Redis's own `TIME`; and `keep`. */
 const NOW = `
 local function clock(given)
   local n = tonumber(given)
   if n and n > 0 then return n end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Lengthen a key's life, never shorten it: a ledger may hold a slice later than this call's own.
+local function keep(key, ms)
+  local left = redis.call('PTTL', key)
+  if left == -1 or (left >= 0 and left < ms) then redis.call('PEXPIRE', key, math.ceil(ms)) end
 end
 `;
 
@@ -40,7 +45,9 @@ return n
  * 8 headroom, 9 budget s (0 = off), 10 window ms, 11 threshold, 12 credential, 13 egress,
  * 14 default cost s, 15 slice ms, 16 the pacing scope (the portal's host: two portal ids that
  * reach one Bitrix24 portal share its limits; the portal id when absent).
- * Returns {'take', key1, item1, attempts1, cost1, …} (cost: seconds charged per call) / {'wait', ms} / {'idle', ms to the next retry or -1}.
+ * Returns {'take', slice, key1, item1, attempts1, cost1, …} (slice: the start of the ledger slice the
+ * charges went to, for LEARN to move them; cost: seconds charged per call) / {'wait', ms} /
+ * {'idle', ms to the next retry or -1}.
  */
 const TAKE = `${NOW}
 local pfx, portal, token = ARGV[1], ARGV[2], ARGV[3]
@@ -140,17 +147,17 @@ if take == 0 then return {'wait', math.max(1, math.ceil(wait))} end
 
 redis.call('HSET', bkey, 'level', tostring(level + 1), 'ts', tostring(now))
 redis.call('PEXPIRE', bkey, math.ceil(cap * 1000 / drain) + 60000)
+local at = tostring(math.floor(now - now % slice))
 if budget > 0 then
-  local at = tostring(now - now % slice)
   for _, c in pairs(counts) do
     if c[1] > 0 then
       redis.call('HINCRBYFLOAT', c[3], at, c[1] * c[2])
-      redis.call('PEXPIRE', c[3], window + 2 * slice)
+      keep(c[3], window + 2 * slice)
     end
   end
 end
 
-local out = {'take'}
+local out = {'take', at}
 redis.call('LTRIM', ready, take, -1)
 for i = 1, take do
   local k = keys[i]
@@ -226,23 +233,40 @@ return done
 `;
 
 /**
- * What a batch's answer taught the pacer. ARGV: 1 prefix, 2 pacing scope (see TAKE), 3 credential, 4 now
- * (0 = TIME), 5 slice ms, 6 window ms, then per method 4 values: method, calls, seconds charged
+ * What a batch's answer taught the pacer. ARGV: 1 prefix, 2 pacing scope (see TAKE), 3 credential,
+ * 4 now (0 = TIME; the answer has come back), 5 slice ms, 6 window ms, 7 the slice TAKE charged
+ * the batch to ('' = none), 8 margin ms, then per method 5 values: method, calls, seconds charged
  * when taken, seconds the portal reported (processing summed; -1 unknown), the portal's
  * operating sum after the batch (-1 unknown).
+ *
+ * The batch's charge moves from the slice it was taken in to the slice of now + margin: the
+ * portal counted the calls when the request arrived, up to now, so a charge stamped at the take
+ * would leave the ledger before the portal forgets it (OPERATION_TIME_LIMIT with several
+ * workers on a loaded machine).
  */
 const LEARN = `${NOW}
 local pfx, portal, cred = ARGV[1], ARGV[2], ARGV[3]
 local now = clock(ARGV[4])
 local slice, window = tonumber(ARGV[5]), tonumber(ARGV[6])
-local at = tostring(now - now % slice)
-for i = 7, #ARGV, 5 do
+local taken, margin = ARGV[7], tonumber(ARGV[8])
+local later = now + margin
+local at = tostring(math.floor(later - later % slice))
+for i = 9, #ARGV, 5 do
   local m, calls, charged, actual, operating = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
   local okey = pfx .. ':pace:o:' .. portal .. ':' .. cred .. ':' .. m
+  local held = charged
   if actual >= 0 and calls > 0 then
     redis.call('SET', pfx .. ':pace:c:' .. portal .. ':' .. m, tostring(actual / calls), 'EX', 86400)
-    if actual ~= charged then redis.call('HINCRBYFLOAT', okey, at, actual - charged) end
+    held = actual
   end
+  if charged > 0 and taken ~= '' then
+    -- Never below zero: the taken slice may have left the window (a batch slower than it).
+    local was = tonumber(redis.call('HGET', okey, taken)) or 0
+    local out = math.min(was, charged)
+    if was - out <= 1e-9 then redis.call('HDEL', okey, taken)
+    elseif out > 0 then redis.call('HINCRBYFLOAT', okey, taken, -out) end
+  end
+  if held > 0 then redis.call('HINCRBYFLOAT', okey, at, held) end
   if operating >= 0 then
     -- The portal's own sum is higher than the ledger's: someone else spends this budget too.
     local s = redis.call('HGETALL', okey)
@@ -250,7 +274,7 @@ for i = 7, #ARGV, 5 do
     for j = 2, #s, 2 do sum = sum + tonumber(s[j]) end
     if operating > sum then redis.call('HINCRBYFLOAT', okey, at, operating - sum) end
   end
-  redis.call('PEXPIRE', okey, window + 2 * slice)
+  if redis.call('EXISTS', okey) == 1 then keep(okey, window + 2 * slice + margin) end
 end
 return 1
 `;

@@ -23,7 +23,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { renewMarginMs, type TokenKeeper } from './oauth.js';
-import { correctionOf, headroomOf, type TransitFloor } from './pace.js';
+import { correctionOf, headroomOf, LEDGER_MARGIN_MS, ledgerSliceMs, type TransitFloor } from './pace.js';
 import { hostOf, isOAuth } from './portals.js';
 import type { StoredItem } from './queue.js';
 import { run } from './scripts.js';
@@ -33,8 +33,6 @@ import type { NotificationResult, PortalConfig } from './types.js';
 const DEFAULT_BUCKET = { capacity: 50, drainPerSecond: 2 };
 /** The docs' example operating budget (spec §4). */
 const DEFAULT_OPERATING = { budgetSeconds: 480, windowSeconds: 600 };
-/** The ledger's slices: finer than the portal's minute, so charges are held at most ~10 s longer. */
-const SLICE_MS = 10_000;
 /** When the portal names no time after OPERATION_TIME_LIMIT, block the method this long. */
 const OPERATING_WAIT_MS = 60_000;
 /** A portal that is overloaded (OVERLOAD_LIMIT) waits this long. */
@@ -126,6 +124,8 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   // checked a slot apart can arrive closer together than that (QUEUE-NOTES: 444–488 ms apart
   // against a 500 ms limit); a request in flight while another tick checks may arrive late.
   const headroom = headroomOf(bucket);
+  const windowMs = operating.windowSeconds * 1000;
+  const sliceMs = ledgerSliceMs(windowMs);
   const checkedAt = performance.now();
 
   const answer = await run<string[]>(ctx.redis, 'b24qTake', [
@@ -138,12 +138,12 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     bucket.drainPerSecond,
     headroom,
     operating.budgetSeconds,
-    operating.windowSeconds * 1000,
+    windowMs,
     ctx.threshold,
     cred,
     egress,
     ctx.cost,
-    SLICE_MS,
+    sliceMs,
     scope,
   ]);
   const [kind, ...rest] = answer;
@@ -153,8 +153,9 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
   }
   if (kind === 'wait') return { next: 'after', ms: Number(rest[0]) };
 
+  const ledger = { windowMs, sliceMs, takenSlice: rest[0] ?? '' };
   const taken: Taken[] = [];
-  for (let i = 0; i + 3 < rest.length; i += 4) {
+  for (let i = 1; i + 3 < rest.length; i += 4) {
     const raw = rest[i + 1] ?? '';
     taken.push({
       key: rest[i] ?? '',
@@ -361,6 +362,11 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     } else if (isB24Error(err)) {
       // Every item carries a TAG, so one that may have arrived goes again as a replacement.
       settled.push(...taken.map((t) => again(t, err, err.delivery)));
+      // The portal may have run the calls without our hearing (a timeout): hold their charge
+      // from now, as for an answer. Best effort: the outcomes, next, matter more.
+      if (err.delivery === 'unknown') {
+        await learn(ctx, scope, cred, ledger, taken, undefined, now()).catch(() => undefined);
+      }
     } else {
       settled.push(...taken.map((t) => back(t)));
       await settle(settled);
@@ -416,7 +422,7 @@ export async function tick(ctx: TickContext, portalId: string, token: string): P
     await penalty(code, method, ms);
     after = Math.max(after, ms);
   }
-  await learn(ctx, scope, cred, operating.windowSeconds * 1000, taken, answered, now());
+  await learn(ctx, scope, cred, ledger, taken, answered, now());
   return after > 0 ? { next: 'after', ms: after } : { next: 'now' };
 }
 
@@ -450,14 +456,17 @@ async function late(
   ]).catch(() => undefined);
 }
 
-/** Correct the ledgers and the learnt cost per call from the answer's time blocks. */
+/**
+ * Correct the ledgers and the learnt cost per call from the answer's time blocks (none when the
+ * request failed), and move the batch's charges to the answer's time (`LEARN` in `scripts.ts`).
+ */
 async function learn(
   ctx: TickContext,
   scope: string,
   cred: string,
-  windowMs: number,
+  ledger: { windowMs: number; sliceMs: number; takenSlice: string },
   taken: readonly Taken[],
-  result: BatchResult,
+  result: BatchResult | undefined,
   now: number,
 ): Promise<void> {
   const byMethod = new Map<
@@ -465,7 +474,7 @@ async function learn(
     { calls: number; charged: number; actual: number; known: boolean; operating: number }
   >();
   taken.forEach((t, i) => {
-    const time = result.time[`q${i}`];
+    const time = result?.time[`q${i}`];
     let m = byMethod.get(t.item.m);
     if (!m) byMethod.set(t.item.m, (m = { calls: 0, charged: 0, actual: 0, known: true, operating: -1 }));
     m.charged += t.cost;
@@ -475,11 +484,20 @@ async function learn(
     } else m.known = false;
     if (time && typeof time.operating === 'number') m.operating = Math.max(m.operating, time.operating);
   });
-  const args: (string | number)[] = [ctx.keys.prefix, scope, cred, now, SLICE_MS, windowMs];
+  const args: (string | number)[] = [
+    ctx.keys.prefix,
+    scope,
+    cred,
+    now,
+    ledger.sliceMs,
+    ledger.windowMs,
+    ledger.takenSlice,
+    LEDGER_MARGIN_MS,
+  ];
   for (const [method, m] of byMethod) {
     // Charges were made only with the budget on; a learnt cost needs every call's time.
     const known = m.known && m.calls > 0 && m.charged > 0;
     args.push(method, m.calls, m.charged, known ? m.actual : -1, m.operating);
   }
-  if (args.length > 6) await run(ctx.redis, 'b24qLearn', args);
+  if (args.length > 8) await run(ctx.redis, 'b24qLearn', args);
 }

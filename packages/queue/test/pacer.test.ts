@@ -7,7 +7,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defineScripts, run } from '../src/scripts.js';
 import { Keys } from '../src/keys.js';
-import { correctionOf, headroomOf, MARGIN_MS, TransitFloor } from '../src/pace.js';
+import {
+  correctionOf,
+  headroomOf,
+  LEDGER_MARGIN_MS,
+  ledgerSliceMs,
+  MARGIN_MS,
+  TransitFloor,
+} from '../src/pace.js';
 import { startRedis, type RunningRedis } from './support/redis.js';
 
 let redis: RunningRedis;
@@ -57,6 +64,7 @@ interface Limits {
   threshold?: number;
   cost?: number;
   max?: number;
+  sliceMs?: number;
 }
 
 /** One tick's turn at time `now`, through connection `conn`: what the pacer answered. */
@@ -83,13 +91,13 @@ async function take(
     'wh-test',
     'default',
     l.cost ?? 0.03,
-    10_000,
+    l.sliceMs ?? 10_000,
     scope,
   ]);
 }
 
-/** How many notifications a take answer holds. */
-const count = (answer: string[]): number => (answer[0] === 'take' ? (answer.length - 1) / 4 : 0);
+/** How many notifications a take answer holds (after the kind and the ledger slice). */
+const count = (answer: string[]): number => (answer[0] === 'take' ? (answer.length - 2) / 4 : 0);
 
 describe('pacer', () => {
   test('the bucket is shared: two clients together get its capacity, then one per drained slot', async () => {
@@ -159,6 +167,8 @@ describe('pacer', () => {
       T,
       10_000,
       60_000,
+      String(T - (T % 10_000)),
+      0,
       'im.notify.personal.add',
       10,
       10,
@@ -176,6 +186,8 @@ describe('pacer', () => {
       T,
       10_000,
       60_000,
+      String(T - (T % 10_000)),
+      0,
       'im.notify.personal.add',
       2,
       2,
@@ -183,6 +195,79 @@ describe('pacer', () => {
       9,
     ]);
     expect(count(await take(b, 'o3', 'acme', T + 1, limits))).toBe(1);
+  });
+
+  describe('a short operating window', () => {
+    const W = 10_000;
+    const slice = ledgerSliceMs(W);
+    const start = T - (T % slice);
+    const limits = { capacity: 1000, drain: 100, budget: 10, windowMs: W, cost: 1, max: 50, sliceMs: slice };
+    const okey = (p: string): string => `${p}:pace:o:acme:wh-test:im.notify.personal.add`;
+    /** What one batch of the personal method taught the pacer, answered at `now`. */
+    const learn = (p: string, now: number, taken: string, calls: number, charged: number, actual: number) =>
+      run(a, 'b24qLearn', [
+        p,
+        'acme',
+        'wh-test',
+        now,
+        slice,
+        W,
+        taken,
+        LEDGER_MARGIN_MS,
+        'im.notify.personal.add',
+        calls,
+        charged,
+        actual,
+        -1,
+      ]);
+
+    test('the ledger slices are a sixtieth of the window, at most 10 s', () => {
+      expect(ledgerSliceMs(600_000)).toBe(10_000);
+      expect(ledgerSliceMs(3_600_000)).toBe(10_000);
+      expect(ledgerSliceMs(60_000)).toBe(1000);
+      expect(slice).toBe(166);
+      expect(ledgerSliceMs(30)).toBe(1);
+    });
+
+    test('a charge leaves the ledger a slice after the window, not 10 s after it', async () => {
+      await fill('s1', 'acme', 30);
+      const first = await take(a, 's1', 'acme', T, limits);
+      expect(count(first)).toBe(10);
+      expect(first[1]).toBe(String(start));
+      const full = await take(b, 's1', 'acme', T + 1, limits);
+      expect(full.map(String)).toEqual(['wait', String(start + slice + W - (T + 1))]);
+      expect((await take(b, 's1', 'acme', start + slice + W - 1, limits))[0]).toBe('wait');
+      expect(count(await take(b, 's1', 'acme', start + slice + W, limits))).toBe(10);
+    });
+
+    test('a batch’s charge is held from its answer: a window and the margin past it', async () => {
+      await fill('s2', 'acme', 30);
+      const taken = await take(a, 's2', 'acme', T, limits);
+      expect(count(taken)).toBe(10);
+      // The request reached the portal late: the answer came 3 s after the take.
+      const answerAt = T + 3000;
+      await learn('s2', answerAt, taken[1] ?? '', 0, 10, -1);
+      const later = answerAt + LEDGER_MARGIN_MS;
+      const moved = later - (later % slice);
+      expect(await a.hgetall(okey('s2'))).toEqual({ [String(moved)]: '10' });
+      // When the take's own slice would have left, the portal still counts the calls.
+      expect((await take(b, 's2', 'acme', start + slice + W, limits))[0]).toBe('wait');
+      expect((await take(b, 's2', 'acme', answerAt + W + LEDGER_MARGIN_MS, limits))[0]).toBe('wait');
+      expect(count(await take(b, 's2', 'acme', moved + slice + W, limits))).toBe(10);
+    });
+
+    test('the moved charge is what the portal reported, and never leaves a negative slice', async () => {
+      await fill('s3', 'acme', 30);
+      const taken = await take(a, 's3', 'acme', T, limits);
+      expect(count(taken)).toBe(10);
+      await learn('s3', T + 500, taken[1] ?? '', 10, 10, 5);
+      const at = (now: number): string => String(now + LEDGER_MARGIN_MS - ((now + LEDGER_MARGIN_MS) % slice));
+      expect(await a.hgetall(okey('s3'))).toEqual({ [at(T + 500)]: '5' });
+      // A batch slower than the window: its take's slice is gone; its charge still counts from the answer.
+      await learn('s3', T + 20_000, String(start), 0, 3, -1);
+      expect(await a.hgetall(okey('s3'))).toEqual({ [at(T + 500)]: '5', [at(T + 20_000)]: '3' });
+      expect(await a.pttl(okey('s3'))).toBeGreaterThan(W);
+    });
   });
 
   test('each method has its own budget: a spent one stops the batch at its first call', async () => {
@@ -198,7 +283,7 @@ describe('pacer', () => {
       s9: JSON.stringify({ m: 'im.notify.system.add', p: {} }),
     });
     const answer = await take(a, 'o4', 'acme', T + 1, limits);
-    expect(answer.filter((_, i) => i % 4 === 1)).toEqual(['p1', 'p2']);
+    expect(answer.filter((_, i) => i > 1 && i % 4 === 2)).toEqual(['p1', 'p2']);
     expect((await take(b, 'o4', 'acme', T + 2, limits))[0]).toBe('wait');
   });
 
