@@ -407,7 +407,6 @@ describe('fuzz', () => {
   it('only ever succeeds or throws RestError 400', () => {
     const random = prng(20240514);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const started = Date.now();
     const types = [undefined, FORM, 'application/json', 'multipart/form-data; boundary=B', 'text/plain'];
     for (let round = 0; round < 3000; round++) {
       const bytes = Buffer.alloc(Math.floor(random() * 64));
@@ -440,6 +439,8 @@ describe('fuzz', () => {
       check(() => parseBody('multipart/form-data; boundary=B', Buffer.from(parts)));
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(2000);
+    // No bound on the time taken: a busy machine is slow, and speed is the bench's to measure. A
+    // parser that backtracks without end on some input never finishes, and the test's timeout
+    // reports that.
   });
 });
