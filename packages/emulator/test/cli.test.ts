@@ -30,8 +30,15 @@ async function withRunning(args: string[], use: (banner: string) => Promise<void
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // Kept for the failure message: a child that dies before its banner says why on stderr.
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), CHILD_WAIT_MS);
+    const timer = setTimeout(() => {
+      // Not left running after the test: the suite must leave no process behind.
+      child.kill('SIGKILL');
+      reject(new Error(`no banner: ${out}${err}`));
+    }, CHILD_WAIT_MS);
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       if (out.includes('Press Ctrl+C')) {
@@ -39,7 +46,7 @@ async function withRunning(args: string[], use: (banner: string) => Promise<void
         resolve();
       }
     });
-    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+    child.on('exit', (code, signal) => reject(new Error(`exited early (${signal ?? code}): ${out}${err}`)));
   });
   try {
     await use(out);
