@@ -111,7 +111,7 @@ describe.each(TRANSPORTS)('client over %s', (transport) => {
     expect(err).toBeInstanceOf(B24TimeoutError);
     expect(err).toMatchObject({ timeout: 200, delivery: 'unknown', method: 'im.notify.personal.add' });
     // "Unknown" was the honest answer: the portal finishes the call after the client gave up.
-    await expect.poll(stored, { timeout: 5000 }).toBe(1);
+    await expect.poll(stored).toBe(1);
     await expect.poll(async () => (await requests('im.notify.personal.add')).length).toBe(1);
   });
 
@@ -122,7 +122,7 @@ describe.each(TRANSPORTS)('client over %s', (transport) => {
     const answer = await client.call<{ ID: unknown }>('profile', {}, { timeout: 200 });
     expect(Number(answer.result.ID)).toBe(1);
     // The abandoned first attempt is logged when the portal finishes it, 0.8 s in.
-    await expect.poll(async () => (await requests('profile')).length, { timeout: 5000 }).toBe(2);
+    await expect.poll(async () => (await requests('profile')).length).toBe(2);
   });
 
   test('timeouts out of the timer range are refused instead of firing at once', async () => {

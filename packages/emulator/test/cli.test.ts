@@ -8,11 +8,18 @@ import { describe, expect, test } from 'vitest';
 const BIN = fileURLToPath(new URL('../bin/b24notify-emulator.js', import.meta.url));
 const dir = mkdtempSync(join(process.env.B24NOTIFY_TEST_TMP ?? tmpdir(), 'b24emu-cli-'));
 
+/**
+ * How long a child may take to start and answer before the test gives up on it. Only how soon a
+ * hung binary is reported: on a busy machine Node alone can take seconds to start, so it is
+ * generous, and under the suite's test timeout so the child's output is what a failure shows.
+ */
+const CHILD_WAIT_MS = 45_000;
+
 function run(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     env: { ...process.env, B24NOTIFY_EMULATOR_HOME: dir },
-    timeout: 15_000,
+    timeout: CHILD_WAIT_MS,
   });
 }
 
@@ -23,8 +30,15 @@ async function withRunning(args: string[], use: (banner: string) => Promise<void
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // Kept for the failure message: a child that dies before its banner says why on stderr.
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 10_000);
+    const timer = setTimeout(() => {
+      // Not left running after the test: the suite must leave no process behind.
+      child.kill('SIGKILL');
+      reject(new Error(`no banner: ${out}${err}`));
+    }, CHILD_WAIT_MS);
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       if (out.includes('Press Ctrl+C')) {
@@ -32,7 +46,7 @@ async function withRunning(args: string[], use: (banner: string) => Promise<void
         resolve();
       }
     });
-    child.on('exit', () => reject(new Error(`exited early: ${out}`)));
+    child.on('exit', (code, signal) => reject(new Error(`exited early (${signal ?? code}): ${out}${err}`)));
   });
   try {
     await use(out);
@@ -42,7 +56,8 @@ async function withRunning(args: string[], use: (banner: string) => Promise<void
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
 
-describe('b24notify-emulator command line', () => {
+// Some tests start the binary four times in a row.
+describe('b24notify-emulator command line', { timeout: 4 * CHILD_WAIT_MS }, () => {
   test('prints a webhook URL and OAuth credentials that work, and stops cleanly on SIGTERM', async () => {
     const code = await withRunning(['--port', '0', '--plan', 'off'], async (banner) => {
       const webhook = /Webhook URL:\s+(\S+)/.exec(banner)?.[1];

@@ -7,7 +7,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createClient, type Client } from '../../b24notify/src/index.js';
 import { startEmulator, type RunningEmulator } from '../src/index.js';
-import { launchChromium, openInbox, screenshot, watchedPage, type PageWatch } from './support/browser.js';
+import {
+  launchChromium,
+  openInbox,
+  screenshot,
+  waitForStatesUnderLoad,
+  watchedPage,
+  type PageWatch,
+} from './support/browser.js';
+
+waitForStatesUnderLoad();
 
 const HOSTILE_DOMAIN = '<img src=x onerror=alert(1)>.example.test';
 
