@@ -1,7 +1,7 @@
 /**
  * The matchers of `@b24notify/emulator/testing` under vitest: each passes and fails when it
  * should, negated too, and a failure names what arrived instead (the closest candidates). They
- * read the emulator over its control API only: which routes, `testing-contract.test.ts`; an
+ * read the emulator over its control API only: which routes, `openapi.test.ts`; an
  * emulator in another process, `testing-process.test.ts`. The packed package under jest is
  * `sample-project.test.ts`'s.
  */
