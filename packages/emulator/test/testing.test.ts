@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/index.js';
 import { b24Matchers, type B24Matchers } from '../src/testing.js';
+import { startTestPortal } from './support/emulator.js';
 
 declare module 'vitest' {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
@@ -100,6 +101,18 @@ test('an emulator that is not there is named, with the fix', async () => {
   const message = await failure(() => expect(url).toHaveNoNotificationsFor(1));
   expect(message).toContain(`could not reach the emulator's control API at ${url}/_emulator/api`);
   expect(message).toContain('is the emulator running there?');
+});
+
+test('over HTTPS, trusting the CA the emulator object names', async () => {
+  const p = await startTestPortal('https');
+  try {
+    const sent = await p.hook('im.notify.personal.add', { USER_ID: 1, MESSAGE: 'Over TLS' });
+    expect(sent.body.result, sent.text).toBe(1);
+    await expect(p.emu).toHaveNotified('user:1 text:"over tls"');
+    await expect(p.emu).toHaveReceived('im.notify.personal.add', 1);
+  } finally {
+    await p.close();
+  }
 });
 
 describe('toHaveNoNotificationsFor', () => {
