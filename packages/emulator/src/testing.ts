@@ -24,6 +24,7 @@ import {
   type FilterSubject,
   type NotificationFilter,
 } from './search.js';
+import { DEFAULT_WAIT_MS } from './wait.js';
 
 export { FilterError, parseFilter, type NotificationFilter } from './search.js';
 export { WaitTimeoutError } from './wait.js';
@@ -75,7 +76,6 @@ export interface WaitMatcherOptions {
 const MAX_WAIT_CHUNK_MS = 120_000;
 /** The control API's largest page (`limit` of `GET /notifications` and `GET /requests`). */
 const PAGE = 1000;
-const DEFAULT_WAIT_MS = 5_000;
 
 /** Where the control API of `received` answers, and the CA to trust for HTTPS. */
 interface Api {
