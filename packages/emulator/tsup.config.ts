@@ -4,11 +4,14 @@ import { defineConfig } from 'tsup';
 /** Files of the inbox page copied as they are, next to the bundled script. */
 const UI_STATIC = ['index.html', 'styles.css', 'favicon.svg'];
 
+/** The entry points package.json exports (`.` and `./testing`), in both formats, with types. */
+const EXPORTED = ['src/index.ts', 'src/testing.ts'];
+
 /** The entry points without the command line, whatever form tsup passes them in. */
-function onlyIndex(entries: unknown): string[] | Record<string, string> {
-  if (Array.isArray(entries)) return entries.filter((e): e is string => e === 'src/index.ts');
+function onlyExported(entries: unknown): string[] | Record<string, string> {
+  if (Array.isArray(entries)) return entries.filter((e): e is string => EXPORTED.includes(e as string));
   const all = (entries ?? {}) as Record<string, string>;
-  return Object.fromEntries(Object.entries(all).filter(([, file]) => file === 'src/index.ts'));
+  return Object.fromEntries(Object.entries(all).filter(([, file]) => EXPORTED.includes(file)));
 }
 
 export default defineConfig([
@@ -17,9 +20,9 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     // The command line is an ES module run by bin/b24notify-emulator.js and no export names it:
     // it needs no CommonJS copy and no types.
-    dts: { entry: 'src/index.ts' },
+    dts: { entry: EXPORTED },
     esbuildOptions(options, context) {
-      if (context.format === 'cjs') options.entryPoints = onlyIndex(options.entryPoints);
+      if (context.format === 'cjs') options.entryPoints = onlyExported(options.entryPoints);
     },
     // No source maps for Node: see "What the tarballs hold" in DEVELOPERS.md.
     sourcemap: false,

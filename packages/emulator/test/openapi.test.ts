@@ -1,8 +1,8 @@
 /**
  * The contract: `openapi.json` is valid OpenAPI 3.1 (checked by @apidevtools/swagger-parser,
  * not by us), served at `/_emulator/api/openapi.json`, lists exactly the routes the control
- * router serves, covers every call of the inbox page, and every operation in it is called
- * here, answering a status it documents.
+ * router serves, covers every call of the inbox page and of the test matchers
+ * (`src/testing.ts`), and every operation in it is called here, answering a status it documents.
  */
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -12,6 +12,7 @@ import { startTestPortal, type Answer, type TestPortal } from './support/emulato
 
 interface Operation {
   responses: Record<string, unknown>;
+  parameters?: { name: string; in: string }[];
 }
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation | unknown>> };
 
@@ -54,6 +55,33 @@ describe('openapi.json', () => {
     expect(calls.length).toBeGreaterThan(10);
     expect(source).toContain("addressed('/events')");
     for (const call of [...calls, 'GET /events']) expect(documented()).toContain(call);
+  });
+
+  test('the test matchers make only documented requests, with documented parameters and answers', () => {
+    const source = readFileSync(new URL('../src/testing.ts', import.meta.url), 'utf8');
+    // The matchers read no Portal: nothing but the filter language and the wait error's type.
+    const imports = [...source.matchAll(/from '(\.[^']+)'/g)].map((m) => m[1]);
+    expect(new Set(imports)).toEqual(new Set(['./search.js', './wait.js']));
+    expect(source).not.toMatch(/\.store\b|\.log\.list|\bPortal\b/);
+    // One transport, GET only; every request goes through getOk(api, `/path${query({…})}`, ok).
+    expect([...source.matchAll(/method: '(\w+)'/g)].map((m) => m[1])).toEqual(['GET']);
+    expect([...source.matchAll(/\bget\(api, /g)]).toHaveLength(1);
+    const calls = [
+      ...source.matchAll(/getOk\(api, `(\/[^`$]*)\$\{query\(\{([^}]*)\}\)\}`(?:, \[([\d, ]+)\])?\)/g),
+    ];
+    expect(calls.length).toBe([...source.matchAll(/getOk\(api, /g)].length);
+    expect(calls.length).toBeGreaterThanOrEqual(5);
+    for (const [, path, params, ok] of calls) {
+      const key = `GET ${path as string}`;
+      expect(documented()).toContain(key);
+      const operation = doc.paths[path as string]?.get as Operation;
+      const names = (params as string).split(',').map((p) => p.split(':')[0]?.trim());
+      const documentedNames = (operation.parameters ?? []).map((p) => p.name);
+      for (const name of names) expect(documentedNames, key).toContain(name);
+      for (const status of (ok ?? '200').split(',')) {
+        expect(Object.keys(operation.responses), key).toContain(status.trim());
+      }
+    }
   });
 
   test('documents exactly the routes the control router serves', () => {

@@ -66,10 +66,10 @@ async function send(params) {
 test('the invoice reminder reaches user 5', async () => {
   await send({ USER_ID: 5, MESSAGE: 'Invoice 7 paid', TAG: 'invoice-7' });
   await emu.waitFor('user:5 tag:invoice-*', { timeout: 30000 });
-  expect(emu).toHaveNotified({ user: 5, text: 'paid', tag: 'invoice-*' });
-  expect(emu).toHaveNotified('user:5 is:unread');
-  expect(emu).toHaveNoNotificationsFor(3);
-  expect(emu).toHaveReceived('im.notify.personal.add', 1);
+  await expect(emu).toHaveNotified({ user: 5, text: 'paid', tag: 'invoice-*' });
+  await expect(emu).toHaveNotified('user:5 is:unread');
+  await expect(emu.url).toHaveNoNotificationsFor(3);
+  await expect(emu).toHaveReceived('im.notify.personal.add', 1);
   await expect(emu).toEventuallyHaveNotified({ user: 5, text: 'invoice 7' }, { timeout: 30000 });
 });
 `;
@@ -85,7 +85,7 @@ test('a wrong expectation', async () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ USER_ID: 5, MESSAGE: 'Invoice 8 overdue', TAG: 'invoice-8' }),
     });
-    expect(emu).toHaveNotified({ user: 5, text: 'paid' });
+    await expect(emu).toHaveNotified({ user: 5, text: 'paid' });
   } finally {
     await emu.close();
   }

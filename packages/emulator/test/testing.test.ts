@@ -1,11 +1,14 @@
 /**
  * The matchers of `@b24notify/emulator/testing` under vitest: each passes and fails when it
- * should, negated too, and a failure names what arrived instead (the closest candidates). The
- * packed package under jest is `sample-project.test.ts`'s.
+ * should, negated too, and a failure names what arrived instead (the closest candidates). They
+ * read the emulator over its control API only: which routes, `openapi.test.ts`; an
+ * emulator in another process, `testing-process.test.ts`. The packed package under jest is
+ * `sample-project.test.ts`'s.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/index.js';
 import { b24Matchers, type B24Matchers } from '../src/testing.js';
+import { startTestPortal } from './support/emulator.js';
 
 declare module 'vitest' {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
@@ -33,10 +36,10 @@ async function send(portal: string, params: Record<string, unknown>): Promise<vo
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
-/** The message a failed assertion throws. */
-function failure(assertion: () => unknown): string {
+/** The message a failed assertion rejects with. */
+async function failure(assertion: () => Promise<unknown>): Promise<string> {
   try {
-    assertion();
+    await assertion();
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
@@ -47,48 +50,77 @@ describe('toHaveNotified', () => {
   test('fields or the filter language; portal picks the portal', async () => {
     await send('a', { USER_ID: 5, MESSAGE: 'Invoice 12 paid', TAG: 'invoice-12' });
     await send('b', { USER_ID: 3, MESSAGE: 'On b' });
-    expect(emu).toHaveNotified({ user: 5, text: 'paid', tag: 'invoice-*' });
-    expect(emu).toHaveNotified({ user: 5, text: /^Invoice \d+ paid$/ });
-    expect(emu).toHaveNotified('user:5 is:unread text:"invoice 12"');
-    expect(emu).not.toHaveNotified({ user: 3 });
-    expect(emu).toHaveNotified({ user: 3, portal: 'b' });
-    expect(emu.portalNamed('b')).toHaveNotified('user:3');
-    expect(emu.portalNamed('b').portal).toHaveNotified('text:"on b"');
+    await expect(emu).toHaveNotified({ user: 5, text: 'paid', tag: 'invoice-*' });
+    await expect(emu).toHaveNotified({ user: 5, text: /^Invoice \d+ paid$/ });
+    await expect(emu).toHaveNotified('user:5 is:unread text:"invoice 12"');
+    await expect(emu).not.toHaveNotified({ user: 3 });
+    await expect(emu).toHaveNotified({ user: 3, portal: 'b' });
+    await expect(emu.portalNamed('b')).toHaveNotified('user:3');
+    await expect(emu.portalNamed('b').url).toHaveNotified('text:"on b"');
+    await expect(`${emu.url}/_emulator/api/`).toHaveNotified({ user: 5, portal: 'a' });
   });
 
   test('a failure shows the closest candidates and what each misses', async () => {
     await send('a', { USER_ID: 5, MESSAGE: 'Invoice 12 overdue', TAG: 'invoice-12' });
     await send('a', { USER_ID: 2, MESSAGE: 'Invoice 13 paid', TAG: 'invoice-13' });
-    const message = failure(() => expect(emu).toHaveNotified({ user: 5, text: 'paid', tag: 'invoice-*' }));
+    const message = await failure(() =>
+      expect(emu).toHaveNotified({ user: 5, text: 'paid', tag: 'invoice-*' }),
+    );
     expect(message).toMatch(
       /^expected a notification matching user:5 tag:invoice-\* text:paid, but none matched; it holds 2; the closest:/,
     );
     expect(message).toMatch(
       /#\d+ to user 5, personal, tag "invoice-12", unread: "Invoice 12 overdue" \(differs in: text:paid\)/,
     );
-    expect(failure(() => expect(emu).not.toHaveNotified('user:2'))).toMatch(
+    expect(await failure(() => expect(emu).not.toHaveNotified('user:2'))).toMatch(
       /^expected no notification matching user:2, but found 1:\n {2}#\d+ to user 2/,
     );
-    expect(failure(() => expect(emu.portalNamed('b')).toHaveNotified({ user: 1 }))).toMatch(
+    expect(await failure(() => expect(emu.portalNamed('b')).toHaveNotified({ user: 1 }))).toMatch(
       /none matched; the portal holds no notifications/,
     );
   });
 
-  test('bad input is named', () => {
-    expect(failure(() => expect(emu).toHaveNotified('colour:red'))).toMatch(/^colour:red: unknown term/);
-    expect(failure(() => expect({}).toHaveNotified('user:1'))).toMatch(/expected a running emulator/);
-    expect(failure(() => expect(emu).toHaveNotified({ portal: 'zz' }))).toMatch(
+  test('bad input is named', async () => {
+    expect(await failure(() => expect(emu).toHaveNotified('colour:red'))).toMatch(
+      /^colour:red: unknown term/,
+    );
+    expect(await failure(() => expect({}).toHaveNotified('user:1'))).toMatch(/expected a running emulator/);
+    expect(await failure(() => expect('127.0.0.1:24024').toHaveNotified('user:1'))).toMatch(
+      /or an emulator's base URL \('http:\/\/127\.0\.0\.1:24024'\)/,
+    );
+    expect(await failure(() => expect(emu).toHaveNotified({ portal: 'zz' }))).toMatch(
       /no portal named "zz" \(there are "a", "b"\)/,
     );
   });
 });
 
+test('an emulator that is not there is named, with the fix', async () => {
+  const gone = await startEmulator({ portal: { plan: 'off' } });
+  const url = gone.url;
+  await gone.close();
+  const message = await failure(() => expect(url).toHaveNoNotificationsFor(1));
+  expect(message).toContain(`could not reach the emulator's control API at ${url}/_emulator/api`);
+  expect(message).toContain('is the emulator running there?');
+});
+
+test('over HTTPS, trusting the CA the emulator object names', async () => {
+  const p = await startTestPortal('https');
+  try {
+    const sent = await p.hook('im.notify.personal.add', { USER_ID: 1, MESSAGE: 'Over TLS' });
+    expect(sent.body.result, sent.text).toBe(1);
+    await expect(p.emu).toHaveNotified('user:1 text:"over tls"');
+    await expect(p.emu).toHaveReceived('im.notify.personal.add', 1);
+  } finally {
+    await p.close();
+  }
+});
+
 describe('toHaveNoNotificationsFor', () => {
   test('passes for a user with none, fails listing what they have', async () => {
     await send('a', { USER_ID: 5, MESSAGE: 'Hello five' });
-    expect(emu).toHaveNoNotificationsFor(3);
-    expect(emu).not.toHaveNoNotificationsFor(5);
-    expect(failure(() => expect(emu).toHaveNoNotificationsFor(5))).toMatch(
+    await expect(emu).toHaveNoNotificationsFor(3);
+    await expect(emu).not.toHaveNoNotificationsFor(5);
+    expect(await failure(() => expect(emu).toHaveNoNotificationsFor(5))).toMatch(
       /^expected no notifications for user 5, but they have 1:\n {2}#\d+ to user 5, personal, unread: "Hello five"/,
     );
   });
@@ -98,10 +130,10 @@ describe('toHaveReceived', () => {
   test('counts calls in the request log and lists the others on failure', async () => {
     await send('a', { USER_ID: 5, MESSAGE: 'One' });
     await send('a', { USER_ID: 5, MESSAGE: 'Two' });
-    expect(emu).toHaveReceived('im.notify.personal.add', 2);
-    expect(emu).toHaveReceived('IM.NOTIFY.PERSONAL.ADD');
-    expect(emu).not.toHaveReceived('im.notify.system.add');
-    expect(failure(() => expect(emu).toHaveReceived('im.notify.system.add', 1))).toBe(
+    await expect(emu).toHaveReceived('im.notify.personal.add', 2);
+    await expect(emu).toHaveReceived('IM.NOTIFY.PERSONAL.ADD');
+    await expect(emu).not.toHaveReceived('im.notify.system.add');
+    expect(await failure(() => expect(emu).toHaveReceived('im.notify.system.add', 1))).toBe(
       'expected im.notify.system.add to be received 1 time, but it was received 0 times; the log holds: im.notify.personal.add × 2',
     );
   });
