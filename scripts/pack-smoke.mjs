@@ -212,14 +212,18 @@ function pointedFiles(pkg) {
   return [...files].filter((file) => !file.includes('*'));
 }
 
-/** The subpaths a package exports as modules (not `./package.json`), as import specifiers. */
+/**
+ * The subpaths a package exports as modules, as import specifiers. Data files (`./package.json`,
+ * `./openapi.json`) are left out: they need an import attribute, and the tarball check already
+ * sees that every file an export names is there.
+ */
 function exportedSpecifiers(pkg) {
   if (pkg.exports === undefined) return pkg.main ? [pkg.name] : [];
   if (typeof pkg.exports === 'string' || !Object.keys(pkg.exports).every((key) => key.startsWith('.'))) {
     return [pkg.name];
   }
   return Object.keys(pkg.exports)
-    .filter((key) => key !== './package.json' && !key.includes('*'))
+    .filter((key) => !key.endsWith('.json') && !key.includes('*'))
     .map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`));
 }
 
