@@ -83,6 +83,9 @@ export class Portal extends EventEmitter<PortalEvents> {
           this.store.byRefreshToken(candidate) !== undefined,
       }),
     });
+    let linked = 0;
+    for (const n of store.all()) if (n.requestId !== null && n.requestId > linked) linked = n.requestId;
+    this.log.continueAfter(linked);
     this.limits = resolveLimits(config.plan, config.limits);
     this.bucket = null;
     this.operating = null;
