@@ -143,6 +143,21 @@ describe('error answers built without a portal', () => {
     expect(server.message).toBe('INTERNAL_SERVER_ERROR: Internal server error');
   });
 
+  test('a hint is given only for the fault it is about', () => {
+    const https = new B24ApiError({ code: 'INVALID_REQUEST', description: 'Https required', status: 400 });
+    expect(https.hint).toMatch(/https:\/\//);
+    const bare = new B24ApiError({ code: 'INVALID_REQUEST', description: '', status: 400 });
+    expect(bare.hint).toMatch(/https:\/\//);
+    // The same code for another fault (the emulator's answer to a malformed request target).
+    const other = new B24ApiError({
+      code: 'INVALID_REQUEST',
+      description: 'Malformed request target',
+      status: 400,
+    });
+    expect(other.hint).toBeUndefined();
+    expect(other.message).toContain('Malformed request target');
+  });
+
   test('an unknown code is judged by its status and has no hint', () => {
     const five = new B24ApiError({
       code: 'NEW_THING',

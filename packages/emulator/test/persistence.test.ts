@@ -61,6 +61,27 @@ describe('--data keeps the portal in SQLite across restarts', () => {
     expect((tagged.body.notifications as { message: string }[]).map((n) => n.message)).toEqual(['replaces']);
   });
 
+  test('a notification kept from before a restart never links to a request made after it', async () => {
+    rmSync(dataPath, { force: true });
+    open = await startTestPortal('http', { dataPath });
+    const old = await open.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'before the restart' });
+    const oldId = Number(old.body.result);
+    const linked = await open.control('GET', `/notifications/${oldId}`);
+    expect((linked.body.request as { id: number } | null)?.id).toBeGreaterThan(0);
+    await open.close();
+
+    open = await startTestPortal('http', { dataPath });
+    // The request log starts empty: the old notification's request is gone, not someone else's.
+    const after = await open.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'after the restart' });
+    const kept = await open.control('GET', `/notifications/${oldId}`);
+    expect(kept.body.message).toBe('before the restart');
+    expect(kept.body.request).toBeNull();
+    const fresh = await open.control('GET', `/notifications/${String(after.body.result)}`);
+    const request = fresh.body.request as { id: number; path: string } | null;
+    expect(request?.id).toBeGreaterThan((linked.body.request as { id: number }).id);
+    expect(request?.path).toContain('im.notify.personal.add');
+  });
+
   test('the refresh of a token is durable: a spent refresh token stays spent after a restart', async () => {
     rmSync(dataPath, { force: true });
     open = await startTestPortal('http', { dataPath });

@@ -124,6 +124,27 @@ describe('emu.waitFor', () => {
     expect(timeout.message).toMatch(/tag "greeting".*\(differs in: tag\)/);
   });
 
+  test('hundreds of waits at once: no listener-leak warning, all resolve, none left behind', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const before = listening();
+      const count = 300;
+      const pending = Array.from({ length: count }, () => p.emu.waitFor('user:3 text:many'));
+      await expect.poll(listening, { timeout: 30_000 }).toBe(before + count);
+      const id = await send(3, 'many waiting');
+      const found = await Promise.all(pending);
+      expect(found.every((n) => n.id === id)).toBe(true);
+      expect(listening()).toBe(before);
+      // Node emits warnings on the next tick: let it, then look.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   test('a bad filter rejects with a FilterError naming the term', async () => {
     await expect(p.emu.waitFor('colour:red')).rejects.toThrow(FilterError);
     await expect(p.emu.waitFor('colour:red')).rejects.toThrow(/^colour:red: unknown term "colour:"/);

@@ -42,7 +42,10 @@ export class B24ApiError extends B24Error {
     this.code = details.code;
     this.description = details.description;
     this.status = details.status;
-    this.hint = info?.hint;
+    this.hint =
+      info && (!info.hintFor || !details.description || info.hintFor.test(details.description))
+        ? info.hint
+        : undefined;
     this.retryable = info?.retryable ?? details.status >= 500;
   }
 }

@@ -17,6 +17,11 @@ export interface ErrorCodeInfo {
   readonly retryable: boolean;
   /** Whether the portal may have applied the call before answering this (only server errors). */
   readonly applied: boolean;
+  /**
+   * The hint holds only for answers whose description matches this: a portal (and our
+   * emulator) reuses some codes for other faults than the documented one.
+   */
+  readonly hintFor?: RegExp;
 }
 
 const code = (
@@ -83,7 +88,12 @@ export const ERROR_CODES = {
     'Send at most 50 commands per batch.',
   ),
   NO_AUTH_FOUND: code([401], 'auth', 'Wrong authorization data', 'Pass a webhook URL or an access token.'),
-  INVALID_REQUEST: code([401, 400], 'api', 'Https required', 'Call the portal over https://.'),
+  // Documented only as "Https required"; the same code also comes back for a malformed request
+  // (the emulator's missing Host or bad request target), where "use https" would mislead.
+  INVALID_REQUEST: {
+    ...code([401, 400], 'api', 'Https required', 'Call the portal over https://.'),
+    hintFor: /https/i,
+  },
   ACCESS_DENIED: code(
     [401, 403],
     'auth',

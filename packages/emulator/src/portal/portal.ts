@@ -67,7 +67,10 @@ export class Portal extends EventEmitter<PortalEvents> {
     readonly store: Store,
   ) {
     super();
-    this.setMaxListeners(100);
+    // Every pending wait (`waitFor`, the long-poll) and every open inbox holds listeners here, and
+    // a test suite may run hundreds of waits at once: a fixed cap would warn of a leak that is
+    // not one. Each listener is removed when its wait or stream ends (test/wait.test.ts).
+    this.setMaxListeners(0);
     for (const u of config.users) this.#users.set(u.ID, u);
     this.chaos = new Chaos(config.chaos);
     this.log = new RequestLog({
@@ -80,6 +83,9 @@ export class Portal extends EventEmitter<PortalEvents> {
           this.store.byRefreshToken(candidate) !== undefined,
       }),
     });
+    let linked = 0;
+    for (const n of store.all()) if (n.requestId !== null && n.requestId > linked) linked = n.requestId;
+    this.log.continueAfter(linked);
     this.limits = resolveLimits(config.plan, config.limits);
     this.bucket = null;
     this.operating = null;

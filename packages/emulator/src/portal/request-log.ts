@@ -151,6 +151,15 @@ export class RequestLog {
     return this.#nextId++;
   }
 
+  /**
+   * Number new entries after `id`: a store kept on disk (`--data`) outlives the log, and its
+   * notifications link to the requests that created them, so a new request must not take an id
+   * an old notification already links to.
+   */
+  continueAfter(id: number): void {
+    if (id >= this.#nextId) this.#nextId = id + 1;
+  }
+
   /** The byte bound (`requestLogBytes`). */
   get maxBytes(): number {
     return this.#maxBytes;
