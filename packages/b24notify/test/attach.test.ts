@@ -422,17 +422,22 @@ describe('validateAttach: blocks', () => {
     );
   });
 
-  it('one DISPLAY per GRID', () => {
-    expectInvalid(
-      () => validateAttach([{ GRID: [{ DISPLAY: 'LINE' }, { DISPLAY: 'LINE' }, { DISPLAY: 'ROW' }] }]),
-      'attach[0].GRID[2].DISPLAY',
-      'is "ROW" but attach[0].GRID[0] has "LINE"',
-      'separate GRID block',
-    );
+  it('every GRID item has a valid DISPLAY; items may differ, as in the docs’ constructor example', () => {
+    // constructor.md (both doc repositories) mixes BLOCK, LINE and ROW in one GRID; grid.md only
+    // advises against it, and the portal takes it.
+    const mixed = [
+      { GRID: [{ DISPLAY: 'LINE' }, { DISPLAY: 'LINE' }, { DISPLAY: 'ROW', NAME: 'a', VALUE: 'b' }] },
+    ];
+    expect(validateAttach(mixed)).toBe(mixed);
     expectInvalid(
       () => validateAttach([{ GRID: [{ DISPLAY: 'line' }] }]),
       'attach[0].GRID[0].DISPLAY',
       'got "line"',
+    );
+    expectInvalid(
+      () => validateAttach([{ GRID: [{ DISPLAY: 'ROW' }, { NAME: 'no display' }] }]),
+      'attach[0].GRID[1].DISPLAY',
+      'is required',
     );
   });
 

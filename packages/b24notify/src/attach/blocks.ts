@@ -232,7 +232,8 @@ export function user(options: UserOptions): UserBlock {
 
 /**
  * A GRID block: name/value pairs laid out one way. The display is given once for the whole
- * grid because the docs forbid mixing displays in one GRID; use two grids for two layouts.
+ * grid because the docs advise against mixing displays in one GRID (grid.md); use two grids
+ * for two layouts. A hand-written GRID that mixes them is still valid (see `validateAttach`).
  *
  * @param display `BLOCK`, `LINE`, `ROW` or `TABLE` (some clients draw `TABLE` as `ROW`).
  * @throws {B24ValidationError} e.g. `grid.display`, or `grid.items[1].color` for a bad colour.

@@ -268,28 +268,18 @@ export function checkMessage(value: unknown, path: string): void {
 }
 
 /**
- * GRID: a non-empty array of items that share one DISPLAY. `path` is the array's path;
+ * GRID: a non-empty array of items, each with its DISPLAY. `path` is the array's path;
  * items are `path[i]`.
  * @internal
  */
 export function checkGrid(value: unknown, path: string, name: FieldName): void {
   if (!Array.isArray(value)) fail(path, `must be an array of items, got ${show(value)}`);
   if (value.length === 0) fail(path, 'must have at least one item');
-  let first: unknown;
-  value.forEach((item: unknown, index) => {
-    const itemPath = `${path}[${index}]`;
-    checkFields(item, FIELDS.GRID, itemPath, name);
-    const display = item['DISPLAY'];
-    if (index === 0) first = display;
-    // The docs forbid mixing displays in one GRID: clients render such a grid inconsistently.
-    else if (display !== first) {
-      fail(
-        `${itemPath}.${name('DISPLAY')}`,
-        `is ${show(display)} but ${path}[0] has ${show(first)}: one GRID has one DISPLAY; ` +
-          'put these items in a separate GRID block',
-      );
-    }
-  });
+  // Items whose DISPLAY differ are taken: grid.md only advises against mixing them (a warning
+  // note, no error), and constructor.md's own example mixes them (both doc repositories,
+  // api-reference/chat-bots/chat-bots-v2/imbot.v2/messages/attachments/). The grid() builder
+  // still gives one display to a whole grid, as the advice asks.
+  value.forEach((item: unknown, index) => checkFields(item, FIELDS.GRID, `${path}[${index}]`, name));
 }
 
 /**
@@ -391,7 +381,7 @@ function parseJson(text: string, field: string): unknown {
  * Check an attachment that arrives already built, as plain objects or as JSON text, before it
  * is sent: each block is an object with exactly one known key, required fields are present,
  * links are absolute http(s) URLs or paths from the portal root, colours are `#rgb`/`#rrggbb`,
- * numbers are non-negative integers, one GRID has one DISPLAY, and the serialized JSON fits
+ * numbers are non-negative integers, every GRID item has a DISPLAY, and the serialized JSON fits
  * `maxLength`.
  *
  * @param value The ATTACH value: an array of blocks, an object `{ ID, COLOR_TOKEN, COLOR, BLOCKS }`,
