@@ -48,7 +48,9 @@ function matches(u: UserConfig, rawKey: string, expected: unknown): boolean {
 
 /** Lists users, 50 a page, with a FILTER (wrapped or as top-level keys) and ID order. */
 export default defineMethod({
-  scope: 'user',
+  // `api-reference/user/user-get.md` (both repositories): "Scope: user, user_brief, user_basic".
+  // The narrower two also narrow the fields a live portal answers; that is not modelled.
+  scope: ['user', 'user_brief', 'user_basic'],
   handler(params, ctx) {
     const reserved = new Set([
       'SORT',
