@@ -373,6 +373,18 @@ describe('authorization: who calls, and with what', () => {
     expect((await t.oauth('profile', {}, clara.accessToken)).body.result).toMatchObject({ ID: '3' });
   });
 
+  it('a webhook URL wins over an auth parameter sent with it', async () => {
+    t = await startTestPortal('http', {
+      portal: { webhooks: [{ userId: 2, code: 'borishook', scopes: ['im'] }] },
+    });
+    const clara = (await t.control('POST', '/tokens', { userId: 3 })).body as { accessToken: string };
+    const a = await t.request(`/rest/2/borishook/profile?auth=${clara.accessToken}`);
+    expect(a.body.result).toMatchObject({ ID: '2' });
+    // A wrong webhook stays wrong, whatever token comes with it.
+    const wrong = await t.request(`/rest/2/nosuchhook/profile?auth=${clara.accessToken}`);
+    expect(wrong.body.error).toBe('INVALID_CREDENTIALS');
+  });
+
   it('takes the access token from the auth parameter only, not an Authorization header', async () => {
     t = await startTestPortal('http');
     const token = t.emu.tokens.accessToken;
