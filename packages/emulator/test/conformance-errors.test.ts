@@ -432,6 +432,24 @@ describe('authorization: who calls, and with what', () => {
       expect({ code, error: send.body.error }).toEqual({ code, error: 'insufficient_scope' });
     }
     expect((await t.request('/rest/1/hookimonly/user.get')).body.error).toBe('insufficient_scope');
+    // The narrower versions read fewer fields (user-scope.md): user_brief no contact data.
+    const fields = async (code: string): Promise<string[]> => {
+      const a = await t.request(`/rest/1/${code}/user.get?ID=2`);
+      return Object.keys((a.body.result as Record<string, unknown>[])[0] ?? {}).sort();
+    };
+    const brief = [
+      'ACTIVE',
+      'ID',
+      'IS_ONLINE',
+      'LAST_NAME',
+      'NAME',
+      'SECOND_NAME',
+      'UF_DEPARTMENT',
+      'WORK_POSITION',
+    ];
+    expect(await fields('hookbrief')).toEqual(brief);
+    expect(await fields('hookbasic')).toEqual([...brief, 'EMAIL'].sort());
+    expect(await fields('hookuser')).toEqual([...brief, 'EMAIL', 'USER_TYPE'].sort());
     expect((await t.request('/rest/1/hookimonly/im.notify.personal.add?USER_ID=2&MESSAGE=x')).status).toBe(
       200,
     );
