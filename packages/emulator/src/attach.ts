@@ -40,7 +40,7 @@ export const DELIMITER_DEFAULT_SIZE = 200;
 /** The colour schemes an attachment or a GRID value may use. */
 export type AttachColorToken = 'primary' | 'secondary' | 'alert' | 'base';
 
-/** How a GRID lays out its items; one GRID uses one display for all of them. */
+/** How a GRID lays out its items; each item names its own (grid.md advises one per GRID). */
 export type AttachGridDisplay = 'BLOCK' | 'LINE' | 'ROW' | 'TABLE';
 
 /** How a USER block draws its avatar. */
@@ -171,6 +171,11 @@ export interface AttachOptions {
   maxLength?: number;
   /** Cap on blocks, and on items of one GRID/IMAGE/FILE block. Default {@link ATTACH_DEFAULT_MAX_BLOCKS}. */
   maxBlocks?: number;
+  /**
+   * Refuse a GRID whose items differ in DISPLAY (grid.md's advice made a rule). Default false:
+   * constructor.md's own example mixes them.
+   */
+  oneGridDisplay?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -320,15 +325,14 @@ function parseUser(value: unknown): AttachUser {
   return user;
 }
 
-function parseGrid(value: unknown, max: number): AttachGridItem[] {
+function parseGrid(value: unknown, max: number, oneDisplay: boolean): AttachGridItem[] {
   const items = asList(value, max);
   if (items === undefined || items.length === 0) fail();
   let display: AttachGridDisplay | undefined;
   return items.map((raw) => {
     if (!isObject(raw)) fail();
     const itemDisplay = optEnum(raw, 'DISPLAY', GRID_DISPLAYS) ?? fail();
-    // The docs forbid mixing displays in one GRID; the portal would render it inconsistently.
-    if (display !== undefined && itemDisplay !== display) fail();
+    if (oneDisplay && display !== undefined && itemDisplay !== display) fail();
     display = itemDisplay;
     const item: AttachGridItem = { DISPLAY: itemDisplay };
     set(item, 'NAME', optText(raw, 'NAME'));
@@ -383,7 +387,7 @@ function parseDelimiter(value: unknown): AttachDelimiter {
   return delimiter;
 }
 
-function parseBlock(raw: unknown, max: number): AttachBlock {
+function parseBlock(raw: unknown, max: number, oneDisplay: boolean): AttachBlock {
   if (!isObject(raw)) fail();
   const keys = Object.keys(raw);
   const [type] = keys;
@@ -400,7 +404,7 @@ function parseBlock(raw: unknown, max: number): AttachBlock {
     case 'USER':
       return { USER: parseUser(value) };
     case 'GRID':
-      return { GRID: parseGrid(value, max) };
+      return { GRID: parseGrid(value, max, oneDisplay) };
     case 'IMAGE':
       return { IMAGE: parseImages(value, max) };
     case 'FILE':
@@ -425,6 +429,7 @@ function parse(raw: unknown, options: AttachOptions): Attach | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   const maxLength = options.maxLength ?? ATTACH_DEFAULT_MAX_LENGTH;
   const maxBlocks = options.maxBlocks ?? ATTACH_DEFAULT_MAX_BLOCKS;
+  const oneDisplay = options.oneGridDisplay ?? false;
 
   let received: unknown = raw;
   if (typeof raw === 'string') {
@@ -447,7 +452,7 @@ function parse(raw: unknown, options: AttachOptions): Attach | undefined {
 
   const attach: Attach = {
     colorToken: (head && optEnum(head, 'COLOR_TOKEN', COLOR_TOKENS)) ?? 'base',
-    blocks: list.map((block) => parseBlock(block, maxBlocks)),
+    blocks: list.map((block) => parseBlock(block, maxBlocks, oneDisplay)),
   };
   if (head) {
     set(attach, 'id', parseId(own(head, 'ID')));

@@ -228,6 +228,9 @@ export function validatePortalConfig(input: unknown): Partial<PortalConfig> {
       case 'restNotificationReplies':
         out.restNotificationReplies = oneOf(value, key, ['none', 'accept']);
         break;
+      case 'attachGridDisplays':
+        out.attachGridDisplays = oneOf(value, key, ['mixed', 'one']);
+        break;
       case 'chaos':
         try {
           out.chaos = parseChaosSettings(value);

@@ -124,6 +124,13 @@ export interface PortalConfig {
    */
   restNotificationReplies: 'none' | 'accept';
   /**
+   * Items of one ATTACH GRID with different DISPLAY values: `mixed` takes them, as the docs'
+   * own constructor example sends them (`…/attachments/constructor.md`, both repositories);
+   * `one` answers ATTACH_ERROR, enforcing grid.md's "do not mix display formats in one GRID",
+   * which the docs give as advice with no error of its own.
+   */
+  attachGridDisplays: 'mixed' | 'one';
+  /**
    * Key case of im.notify.schema.get's answer: `upper` (`NAME`, `MODULE_ID`, `LIST`, `ID`) as
    * the page's field table and, since b24-rest-docs commit e27ff404, its answer example have
    * it; `lower` as the example had it before and the page's JS and Go snippets still read it.
@@ -188,6 +195,7 @@ export function resolveConfig(partial: Partial<PortalConfig> = {}): PortalConfig
     batchOperating: 'per-command',
     tagsWithoutClientId: 'webhook',
     restNotificationReplies: 'none',
+    attachGridDisplays: 'mixed',
     requestTimeLimitSeconds: 60,
     schemaKeys: 'upper',
     ...partial,

@@ -73,6 +73,11 @@ export interface CallOutcome {
   time: TimeBlock | PlainTimeBlock;
 }
 
+/** Whether the caller's scopes grant a method's: its one scope, or any one of its list. */
+function holdsScope(scopes: readonly string[], needed: string | readonly string[]): boolean {
+  return typeof needed === 'string' ? scopes.includes(needed) : needed.some((s) => scopes.includes(s));
+}
+
 /**
  * Run one method for an authenticated caller: scope, operating budget, the handler, and the
  * time block. Shared by plain calls and batch sub-calls, which the portal treats alike.
@@ -91,7 +96,7 @@ export function executeCall(
   if (!def) throw portal.error('ERROR_METHOD_NOT_FOUND');
   if (ctx.inBatch && def.batch === false) throw portal.error('ERROR_BATCH_METHOD_NOT_ALLOWED');
   // A session acts with the user's full rights: scopes limit only webhooks and apps.
-  if (def.scope && caller.kind !== 'session' && !caller.scopes.includes(def.scope)) {
+  if (def.scope && caller.kind !== 'session' && !holdsScope(caller.scopes, def.scope)) {
     const err = portal.error('insufficient_scope');
     // Inside a batch the portal leaves the description empty; for apps it names the access token.
     if (ctx.inBatch) throw new RestError(err.code, '', err.status);

@@ -318,11 +318,13 @@ describe('blocks', () => {
       ]);
     });
 
-    it('requires DISPLAY, a known one, and the same for all items', () => {
+    it('requires DISPLAY, a known one, and the same for all items only under oneGridDisplay', () => {
       expectAttachError([{ GRID: [{ NAME: 'a' }] }]);
       expectAttachError([{ GRID: [{ DISPLAY: 'COLUMN' }] }]);
       expectAttachError([{ GRID: [{ DISPLAY: 'row' }] }]);
-      expectAttachError([{ GRID: [{ DISPLAY: 'ROW' }, { DISPLAY: 'BLOCK' }] }]);
+      const mixed = [{ GRID: [{ DISPLAY: 'ROW' }, { DISPLAY: 'BLOCK' }] }];
+      expect(parseAttach(mixed)?.blocks).toEqual(mixed);
+      expectAttachError(mixed, { oneGridDisplay: true });
     });
 
     it('requires a non-empty list of objects', () => {

@@ -16,6 +16,7 @@ describe('portal settings in a config file', () => {
       restNotificationReplies: 'none',
       requestTimeLimitSeconds: 60,
       schemaKeys: 'upper',
+      attachGridDisplays: 'mixed',
     });
   });
 
@@ -26,6 +27,7 @@ describe('portal settings in a config file', () => {
         batchOperating: 'batch',
         tagsWithoutClientId: 'ignore',
         restNotificationReplies: 'accept',
+        attachGridDisplays: 'one',
         requestTimeLimitSeconds: 120,
         limits: { operating: { budgetSeconds: 2, windowSeconds: 10 } },
       }),
@@ -35,6 +37,7 @@ describe('portal settings in a config file', () => {
       batchOperating: 'batch',
       tagsWithoutClientId: 'ignore',
       restNotificationReplies: 'accept',
+      attachGridDisplays: 'one',
       requestTimeLimitSeconds: 120,
     });
   });
@@ -56,6 +59,7 @@ describe('portal settings in a config file', () => {
       'authServer: expected a host name such as "oauth.bitrix24.tech"',
     ],
     [{ schemaKeys: 'mixed' }, 'schemaKeys: expected one of "upper", "lower", got "mixed"'],
+    [{ attachGridDisplays: 'any' }, 'attachGridDisplays: expected one of "mixed", "one", got "any"'],
     [
       { limits: { operating: { windowSeconds: 0.5 } } },
       'operating.windowSeconds: must be a whole number of one-second buckets, at least 1, got 0.5',

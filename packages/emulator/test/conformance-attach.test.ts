@@ -87,7 +87,8 @@ describe.each(TRANSPORTS)('ATTACH over %s', (transport) => {
   });
   beforeEach(async () => {
     expect((await p.control('POST', '/reset')).status).toBe(200);
-    expect((await p.control('PUT', '/portal', { attachMaxLength: 60_000 })).status).toBe(200);
+    const defaults = { attachMaxLength: 60_000, attachGridDisplays: 'mixed' };
+    expect((await p.control('PUT', '/portal', defaults)).status).toBe(200);
   });
 
   describe('top-level forms and encodings', () => {
@@ -284,6 +285,68 @@ describe.each(TRANSPORTS)('ATTACH over %s', (transport) => {
       expect(attach.blocks[3]).toEqual(COMPOSITE[3]);
     });
 
+    it("accepts the constructor page's two examples and the block collection's, blocks in the order sent", async () => {
+      // constructor.md example 1, as sent (hosts moved to example.test): a bare array.
+      const card = [
+        { USER: { NAME: 'Уведомления Mantis', AVATAR: `${IMG}`, LINK: 'https://example.test/' } },
+        { LINK: { NAME: 'Открыть Mantis из внешней сети', LINK: 'https://example.test/' } },
+        { DELIMITER: { SIZE: 200, COLOR: '#c6c6c6' } },
+        {
+          GRID: [
+            { NAME: 'Проект', VALUE: 'BUGS', DISPLAY: 'LINE', WIDTH: 100 },
+            { NAME: 'Категория', VALUE: 'im', DISPLAY: 'LINE', WIDTH: 100 },
+            { NAME: 'Сводка', VALUE: 'Требуется реализовать вложения.', DISPLAY: 'BLOCK' },
+          ],
+        },
+        { DELIMITER: { SIZE: 200, COLOR: '#c6c6c6' } },
+        {
+          GRID: [
+            { NAME: 'Новое обращение', VALUE: '', DISPLAY: 'ROW', WIDTH: 100 },
+            { NAME: 'Назначено', VALUE: 'Шеленков Евгений', DISPLAY: 'ROW', WIDTH: 100 },
+            { NAME: 'Дедлайн', VALUE: '04.11.2015 17:50:43', DISPLAY: 'ROW', WIDTH: 100 },
+          ],
+        },
+      ];
+      // Stored normalized: the empty VALUE of "Новое обращение" is left out, as every empty text.
+      const stored = JSON.parse(JSON.stringify(card).replace('"VALUE":"",', '')) as unknown[];
+      expect(await sendAttach(p, card)).toEqual({ colorToken: 'base', blocks: stored });
+      // Example 2: the full form with ID and COLOR but no COLOR_TOKEN.
+      const info = {
+        ID: 1,
+        COLOR: '#29619b',
+        BLOCKS: [{ MESSAGE: 'Обновление im 16.0.0 готово к выгрузке.' }, { IMAGE: { LINK: IMG } }],
+      };
+      expect(await sendAttach(p, info)).toEqual({
+        id: 1,
+        colorToken: 'base',
+        color: '#29619b',
+        blocks: [{ MESSAGE: 'Обновление im 16.0.0 готово к выгрузке.' }, { IMAGE: [{ LINK: IMG }] }],
+      });
+      // block-collections/index.md: four types mixed, a link from the portal root.
+      const mixed = [
+        { MESSAGE: 'Заявка №142' },
+        { DELIMITER: { SIZE: 200, COLOR: '#c6c6c6' } },
+        { GRID: [{ DISPLAY: 'ROW', NAME: 'Статус', VALUE: 'В работе' }] },
+        { LINK: { NAME: 'Открыть заявку', LINK: '/crm/deal/details/142/' } },
+      ];
+      expect(await sendAttach(p, { BLOCKS: mixed })).toEqual({ colorToken: 'base', blocks: mixed });
+    });
+
+    it('takes a GRID mixing displays; attachGridDisplays one refuses it with ATTACH_ERROR', async () => {
+      const mixed = [
+        {
+          GRID: [
+            { NAME: 'a', DISPLAY: 'LINE' },
+            { NAME: 'b', DISPLAY: 'BLOCK' },
+          ],
+        },
+      ];
+      expect(await sendAttach(p, mixed)).toEqual({ colorToken: 'base', blocks: mixed });
+      expect((await p.control('PUT', '/portal', { attachGridDisplays: 'one' })).status).toBe(200);
+      const refused = await p.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'x', ATTACH: mixed });
+      expectError(refused, 400, 'ATTACH_ERROR', 'Incorrect attach params');
+    });
+
     it("accepts OPI's blocks, as an array and as a JSON string", async () => {
       const opi = [
         { IMAGE: { NAME: 'Image1', LINK: 'https://example.test/picture.jpg' } },
@@ -310,17 +373,6 @@ describe.each(TRANSPORTS)('ATTACH over %s', (transport) => {
       ['USER without NAME', [{ USER: { LINK: 'https://example.test' } }]],
       ['GRID without DISPLAY', [{ GRID: [{ NAME: 'a', VALUE: 'b' }] }]],
       ['GRID with an unknown DISPLAY', [{ GRID: [{ NAME: 'a', DISPLAY: 'COLUMN' }] }]],
-      [
-        'GRID mixing displays',
-        [
-          {
-            GRID: [
-              { NAME: 'a', DISPLAY: 'LINE' },
-              { NAME: 'b', DISPLAY: 'BLOCK' },
-            ],
-          },
-        ],
-      ],
       ['IMAGE without LINK', [{ IMAGE: { NAME: 'x' } }]],
       ['FILE without LINK', [{ FILE: [{ NAME: 'x' }] }]],
       ['a javascript: link', [{ LINK: { LINK: 'javascript:alert(1)' } }]],

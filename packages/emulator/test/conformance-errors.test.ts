@@ -346,3 +346,116 @@ describe.each(TRANSPORTS)('system errors over %s', (transport) => {
     });
   });
 });
+
+/**
+ * How credentials reach the portal and whose they are (`settings/how-to-call-rest-api/
+ * authorization.md`, `settings/oauth/simple-way.md`) and which scopes open which methods
+ * (`api-reference/scopes/permissions.md`). The transport changes none of this, so plain http.
+ */
+describe('authorization: who calls, and with what', () => {
+  let t: TestPortal;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('calls on behalf of the webhook creator or the token user', async () => {
+    t = await startTestPortal('http', {
+      portal: { webhooks: [{ userId: 2, code: 'borishook', scopes: ['im'] }] },
+    });
+    expect((await t.request('/rest/2/borishook/profile')).body.result).toMatchObject({ ID: '2' });
+    const sent = await t.request('/rest/2/borishook/im.notify.personal.add.json?USER_ID=3&MESSAGE=hi');
+    expect(sent.status).toBe(200);
+    const stored = await t.control('GET', `/notifications/${String(sent.body.result)}`);
+    expect(stored.body).toMatchObject({ userId: 3, authorId: 2 });
+    // The same code under another user id is no webhook at all.
+    expect((await t.request('/rest/1/borishook/profile')).body.error).toBe('INVALID_CREDENTIALS');
+    const clara = (await t.control('POST', '/tokens', { userId: 3 })).body as { accessToken: string };
+    expect((await t.oauth('profile', {}, clara.accessToken)).body.result).toMatchObject({ ID: '3' });
+  });
+
+  it('a webhook URL wins over an auth parameter sent with it', async () => {
+    t = await startTestPortal('http', {
+      portal: { webhooks: [{ userId: 2, code: 'borishook', scopes: ['im'] }] },
+    });
+    const clara = (await t.control('POST', '/tokens', { userId: 3 })).body as { accessToken: string };
+    const a = await t.request(`/rest/2/borishook/profile?auth=${clara.accessToken}`);
+    expect(a.body.result).toMatchObject({ ID: '2' });
+    // A wrong webhook stays wrong, whatever token comes with it.
+    const wrong = await t.request(`/rest/2/nosuchhook/profile?auth=${clara.accessToken}`);
+    expect(wrong.body.error).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('takes the access token from the auth parameter only, not an Authorization header', async () => {
+    t = await startTestPortal('http');
+    const token = t.emu.tokens.accessToken;
+    const bearer = await t.request('/rest/profile.json', { headers: { authorization: `Bearer ${token}` } });
+    expectError(bearer, { status: 401, error: 'NO_AUTH_FOUND', description: 'Wrong authorization data' });
+    expect((await t.request(`/rest/profile.json?auth=${token}`)).status).toBe(200);
+  });
+
+  it('refuses a token of an inactive user: INVALID_CREDENTIALS 403, limited by that user', async () => {
+    t = await startTestPortal('http', {
+      portal: {
+        users: [
+          { ID: 1, NAME: 'Anna' },
+          { ID: 3, NAME: 'Clara', ACTIVE: false },
+        ],
+      },
+    });
+    const clara = (await t.control('POST', '/tokens', { userId: 3 })).body as { accessToken: string };
+    expectError(await t.oauth('profile', {}, clara.accessToken), {
+      status: 403,
+      error: 'INVALID_CREDENTIALS',
+      description: 'Invalid request credentials',
+    });
+  });
+
+  it('opens user.get to the user, user_brief or user_basic scope, and im methods to im alone', async () => {
+    t = await startTestPortal('http', {
+      portal: {
+        webhooks: [
+          { userId: 1, code: 'hookuser', scopes: ['user'] },
+          { userId: 1, code: 'hookbrief', scopes: ['user_brief'] },
+          { userId: 1, code: 'hookbasic', scopes: ['user_basic'] },
+          { userId: 1, code: 'hookimonly', scopes: ['im'] },
+        ],
+      },
+    });
+    for (const code of ['hookuser', 'hookbrief', 'hookbasic']) {
+      const a = await t.request(`/rest/1/${code}/user.get`);
+      expect({ code, status: a.status, error: a.body.error }).toEqual({
+        code,
+        status: 200,
+        error: undefined,
+      });
+      const send = await t.request(`/rest/1/${code}/im.notify.personal.add?USER_ID=2&MESSAGE=x`);
+      expect({ code, error: send.body.error }).toEqual({ code, error: 'insufficient_scope' });
+    }
+    expect((await t.request('/rest/1/hookimonly/user.get')).body.error).toBe('insufficient_scope');
+    // The narrower versions read fewer fields (user-scope.md): user_brief no contact data.
+    const fields = async (code: string): Promise<string[]> => {
+      const a = await t.request(`/rest/1/${code}/user.get?ID=2`);
+      return Object.keys((a.body.result as Record<string, unknown>[])[0] ?? {}).sort();
+    };
+    const brief = [
+      'ACTIVE',
+      'ID',
+      'IS_ONLINE',
+      'LAST_NAME',
+      'NAME',
+      'SECOND_NAME',
+      'UF_DEPARTMENT',
+      'WORK_POSITION',
+    ];
+    expect(await fields('hookbrief')).toEqual(brief);
+    expect(await fields('hookbasic')).toEqual([...brief, 'EMAIL'].sort());
+    expect(await fields('hookuser')).toEqual([...brief, 'EMAIL', 'USER_TYPE'].sort());
+    expect((await t.request('/rest/1/hookimonly/im.notify.personal.add?USER_ID=2&MESSAGE=x')).status).toBe(
+      200,
+    );
+    // profile and server.time are of the basic scope every caller holds.
+    for (const method of ['profile', 'server.time']) {
+      expect((await t.request(`/rest/1/hookbrief/${method}`)).status).toBe(200);
+    }
+  });
+});

@@ -373,3 +373,109 @@ describe('requireHttps', () => {
     expectJsonError(a, 400, 'INVALID_REQUEST', 'Https required');
   });
 });
+
+/**
+ * `settings/how-to-call-rest-api/data-encoding.md` (both repositories): what a portal makes of
+ * the bytes of a query string or form body, and the choices where the page is silent. The
+ * transport changes none of it, so plain http.
+ */
+describe('data encoding', () => {
+  let t: TestPortal;
+  afterEach(async () => {
+    await t.close();
+  });
+
+  /** Send by GET with `query` as written; answers the stored notification's MESSAGE. */
+  async function storedMessage(query: string): Promise<unknown> {
+    const hook = new URL(t.emu.webhookUrl).pathname;
+    const a = await t.request(`${hook}im.notify.personal.add.json?USER_ID=2&${query}`);
+    expect(a.status).toBe(200);
+    return (await t.control('GET', `/notifications/${String(a.body.result)}`)).body.message;
+  }
+
+  it('ends a value at an unencoded &, and keeps %26 as part of it', async () => {
+    t = await startTestPortal('http');
+    expect(await storedMessage('MESSAGE=John&Martin')).toBe('John');
+    expect(await storedMessage('MESSAGE=John%26Martin')).toBe('John&Martin');
+  });
+
+  it('reads + as a space and %2B as a plus, in a query string and a form body', async () => {
+    t = await startTestPortal('http');
+    expect(await storedMessage('MESSAGE=My+company+%2B1')).toBe('My company +1');
+    const hook = new URL(t.emu.webhookUrl).pathname;
+    const a = await t.request(`${hook}im.notify.personal.add`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'USER_ID=2&MESSAGE=My+company+%2B1',
+    });
+    expect((await t.control('GET', `/notifications/${String(a.body.result)}`)).body.message).toBe(
+      'My company +1',
+    );
+  });
+
+  it('decodes percent-encoded UTF-8 and keeps a % without two hex digits as written', async () => {
+    t = await startTestPortal('http');
+    expect(await storedMessage('MESSAGE=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82')).toBe('Привет');
+    expect(await storedMessage('MESSAGE=100%')).toBe('100%');
+    expect(await storedMessage('MESSAGE=50%zz')).toBe('50%zz');
+  });
+
+  it('takes PHP keys in a GET query with raw or percent-encoded brackets alike', async () => {
+    t = await startTestPortal('http');
+    const raw = 'MESSAGE=x&ATTACH[0][MESSAGE]=first&ATTACH[1][DELIMITER][SIZE]=100';
+    const encoded = raw.replace(/\[/g, '%5B').replace(/\]/g, '%5D');
+    const hook = new URL(t.emu.webhookUrl).pathname;
+    for (const query of [raw, encoded]) {
+      const a = await t.request(`${hook}im.notify.personal.add.json?USER_ID=2&${query}`);
+      expect(a.status).toBe(200);
+      const stored = await t.control('GET', `/notifications/${String(a.body.result)}`);
+      expect(stored.body.attach).toEqual({
+        colorToken: 'base',
+        blocks: [{ MESSAGE: 'first' }, { DELIMITER: { SIZE: 100 } }],
+      });
+    }
+  });
+
+  it('reads every body as UTF-8 whatever its charset, invalid bytes as U+FFFD', async () => {
+    t = await startTestPortal('http');
+    const hook = new URL(t.emu.webhookUrl).pathname;
+    const send = async (contentType: string, body: Buffer): Promise<unknown> => {
+      const a = await t.request(`${hook}im.notify.personal.add`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body,
+      });
+      expect(a.status).toBe(200);
+      return (await t.control('GET', `/notifications/${String(a.body.result)}`)).body.message;
+    };
+    const form = 'application/x-www-form-urlencoded; charset=windows-1251';
+    // "При" in windows-1251: not UTF-8, so each byte is one replacement character.
+    expect(await send(form, Buffer.from('USER_ID=2&MESSAGE=%CF%F0%E8', 'latin1'))).toBe('\ufffd\ufffd\ufffd');
+    expect(await send(form, Buffer.from('USER_ID=2&MESSAGE=При', 'utf8'))).toBe('При');
+    expect(
+      await send('application/json; charset=utf-16', Buffer.from('{"USER_ID":2,"MESSAGE":"При"}', 'utf8')),
+    ).toBe('При');
+  });
+
+  it('takes Y/N flags as Y/N, booleans or 1/0', async () => {
+    t = await startTestPortal('http');
+    const boris = (await t.control('POST', '/tokens', { userId: 2 })).body as { accessToken: string };
+    const sent = await t.hook('im.notify.personal.add', { USER_ID: 2, MESSAGE: 'flag' });
+    const id = sent.body.result as number;
+    const read = async (action: unknown): Promise<unknown> => {
+      const a = await t.oauth(
+        'im.notify.read',
+        { ID: id, ONLY_CURRENT: true, ACTION: action },
+        boris.accessToken,
+      );
+      expect(a.status).toBe(200);
+      return (await t.control('GET', `/notifications/${id}`)).body.read;
+    };
+    expect(await read('Y')).toBe(true);
+    expect(await read(false)).toBe(false);
+    expect(await read(true)).toBe(true);
+    expect(await read('N')).toBe(false);
+    expect(await read(1)).toBe(true);
+    expect(await read('0')).toBe(false);
+  });
+});

@@ -63,6 +63,7 @@ const DEFAULT_PORTAL = {
   tagsWithoutClientId: 'webhook',
   restNotificationReplies: 'none',
   schemaKeys: 'upper',
+  attachGridDisplays: 'mixed',
   attachMaxLength: 60000,
   requestTimeLimitSeconds: 60,
   requestLogBytes: 32 * 1024 * 1024,

@@ -289,6 +289,7 @@ describe('portal panel', () => {
     tagsWithoutClientId: 'webhook',
     restNotificationReplies: 'none',
     schemaKeys: 'upper',
+    attachGridDisplays: 'mixed',
     requestTimeLimitSeconds: 60,
     requestLogBytes: 32 * 1024 * 1024,
     authServer: 'oauth.bitrix24.tech',
@@ -300,7 +301,7 @@ describe('portal panel', () => {
     expect(describePortal(settings)).toBe(
       'active · error table current · batch overflow per-command · MESSAGE_OUT default empty · ' +
         'ATTACH up to 60000 characters · plain HTTP allowed · batch operating per-command · ' +
-        'tags without CLIENT_ID webhook · REST replies none · schema keys upper · ' +
+        'tags without CLIENT_ID webhook · REST replies none · schema keys upper · GRID displays mixed · ' +
         'requests cut after 60 s · request log up to 32 MB · auth server oauth.bitrix24.tech · ' +
         'processing * 0.02 s, im.notify.personal.add 0.5 s',
     );
@@ -313,6 +314,7 @@ describe('portal panel', () => {
       tagsWithoutClientId: 'webhook',
       restNotificationReplies: 'none',
       schemaKeys: 'upper',
+      attachGridDisplays: 'mixed',
       requireHttps: false,
       attachMaxLength: '60000',
       requestTimeLimitSeconds: '60',
@@ -363,6 +365,7 @@ describe('portal panel', () => {
         tagsWithoutClientId: 'ignore',
         restNotificationReplies: 'accept',
         schemaKeys: 'lower',
+        attachGridDisplays: 'one',
         requestTimeLimitSeconds: ' 4 ',
         requestLogBytes: '1048576',
         authServer: ' oauth.bitrix.info ',
@@ -379,6 +382,7 @@ describe('portal panel', () => {
         tagsWithoutClientId: 'ignore',
         restNotificationReplies: 'accept',
         schemaKeys: 'lower',
+        attachGridDisplays: 'one',
         requireHttps: true,
       },
     });

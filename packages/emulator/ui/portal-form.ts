@@ -21,6 +21,7 @@ export interface PortalSettings {
   tagsWithoutClientId: string;
   restNotificationReplies: string;
   schemaKeys: string;
+  attachGridDisplays: string;
   requestTimeLimitSeconds: number;
   requestLogBytes: number;
   /** The authorization server's host that token answers name. */
@@ -38,7 +39,8 @@ export type PortalChoice =
   | 'batchOperating'
   | 'tagsWithoutClientId'
   | 'restNotificationReplies'
-  | 'schemaKeys';
+  | 'schemaKeys'
+  | 'attachGridDisplays';
 
 /** The whole-number settings the form offers as a typed number. */
 export type PortalNumber = 'attachMaxLength' | 'requestTimeLimitSeconds' | 'requestLogBytes';
@@ -124,6 +126,15 @@ export const PORTAL_CHOICES: readonly {
       ['lower', 'name, module_id, list (older example)'],
     ],
   },
+  {
+    key: 'attachGridDisplays',
+    label: 'ATTACH GRID displays',
+    hint: "one: a GRID whose items differ in DISPLAY is ATTACH_ERROR, grid.md's advice made a rule.",
+    options: [
+      ['mixed', "taken, as the docs' constructor example sends them"],
+      ['one', 'one per GRID, else ATTACH_ERROR'],
+    ],
+  },
 ];
 
 /** Each whole-number setting's label and meaning, in form order (see the README). */
@@ -205,6 +216,7 @@ export function describePortal(settings: PortalSettings): string {
     `tags without CLIENT_ID ${settings.tagsWithoutClientId}`,
     `REST replies ${settings.restNotificationReplies}`,
     `schema keys ${settings.schemaKeys}`,
+    `GRID displays ${settings.attachGridDisplays}`,
     `requests cut after ${settings.requestTimeLimitSeconds} s`,
     `request log up to ${formatSize(settings.requestLogBytes)}`,
     `auth server ${settings.authServer}`,

@@ -66,6 +66,7 @@ export const PORTAL_SETTINGS = {
   batchOperating: ['per-command', 'batch'],
   tagsWithoutClientId: ['webhook', 'ignore'],
   restNotificationReplies: ['none', 'accept'],
+  attachGridDisplays: ['mixed', 'one'],
   schemaKeys: ['upper', 'lower'],
 } as const;
 
@@ -85,6 +86,7 @@ export function getPortal(r: ControlRequest) {
     batchOperating: c.batchOperating,
     tagsWithoutClientId: c.tagsWithoutClientId,
     restNotificationReplies: c.restNotificationReplies,
+    attachGridDisplays: c.attachGridDisplays,
     schemaKeys: c.schemaKeys,
     requestTimeLimitSeconds: c.requestTimeLimitSeconds,
     requestLogBytes: c.requestLogBytes,

@@ -44,7 +44,11 @@ export function addNotification(
   if (userId <= 0) throw new RestError('USER_ID_EMPTY', "User ID can't be empty");
   const message = (str(params.MESSAGE) ?? '').trim();
   if (message === '') throw new RestError('MESSAGE_EMPTY', "Message can't be empty");
-  const attach = parseAttach(params.ATTACH, { maxLength: portal.config.attachMaxLength }) ?? null;
+  const attach =
+    parseAttach(params.ATTACH, {
+      maxLength: portal.config.attachMaxLength,
+      oneGridDisplay: portal.config.attachGridDisplays === 'one',
+    }) ?? null;
 
   // The docs promise an id "or false if none was created": a recipient who is not an active
   // user of the portal gets nothing.

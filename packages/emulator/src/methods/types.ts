@@ -28,8 +28,11 @@ export class Paged {
 
 /** One REST method: the scope it needs and what it does. */
 export interface MethodDef {
-  /** Scope the caller must hold; null for methods any caller may use. */
-  scope: string | null;
+  /**
+   * Scope the caller must hold, or a list of which any one suffices (user.get takes `user`,
+   * `user_brief` or `user_basic`); null for methods any caller may use.
+   */
+  scope: string | readonly string[] | null;
   /** False for methods that `batch` refuses with ERROR_BATCH_METHOD_NOT_ALLOWED. */
   batch?: boolean;
   handler(params: Params, ctx: MethodContext): unknown;

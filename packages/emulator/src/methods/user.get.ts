@@ -1,4 +1,5 @@
 import type { UserConfig } from '../config.js';
+import type { Caller } from '../portal/portal.js';
 import { flag, int, list, str } from './params.js';
 import { Paged, defineMethod } from './types.js';
 
@@ -18,6 +19,84 @@ function userView(u: UserConfig) {
     UF_DEPARTMENT: [1],
     USER_TYPE: 'employee',
   };
+}
+
+/**
+ * The fields the narrower versions of the `user` scope may read, from the tables of
+ * `api-reference/user/user-scope.md` (both repositories). `user` reads them all.
+ */
+const BRIEF_FIELDS = [
+  'ID',
+  'XML_ID',
+  'ACTIVE',
+  'NAME',
+  'LAST_NAME',
+  'SECOND_NAME',
+  'TITLE',
+  'IS_ONLINE',
+  'TIME_ZONE',
+  'PERSONAL_PHOTO',
+  'TIMESTAMP_X',
+  'DATE_REGISTER',
+  'PERSONAL_PROFESSION',
+  'PERSONAL_GENDER',
+  'PERSONAL_BIRTHDAY',
+  'PERSONAL_CITY',
+  'PERSONAL_STATE',
+  'PERSONAL_COUNTRY',
+  'WORK_POSITION',
+  'WORK_CITY',
+  'WORK_STATE',
+  'WORK_COUNTRY',
+  'LAST_ACTIVITY_DATE',
+  'UF_EMPLOYMENT_DATE',
+  'UF_TIMEMAN',
+  'UF_SKILLS',
+  'UF_INTERESTS',
+  'UF_DEPARTMENT',
+  'UF_PHONE_INNER',
+];
+// user_basic: every user_brief field (the tables agree) plus the contact data.
+const BASIC_FIELDS = [
+  ...BRIEF_FIELDS,
+  'EMAIL',
+  'PERSONAL_PHONE',
+  'WORK_PHONE',
+  'WORK_COMPANY',
+  'PERSONAL_FAX',
+  'PERSONAL_MOBILE',
+  'PERSONAL_PAGER',
+  'PERSONAL_STREET',
+  'PERSONAL_MAILBOX',
+  'PERSONAL_ZIP',
+  'PERSONAL_NOTES',
+  'WORK_DEPARTMENT',
+  'WORK_WWW',
+  'WORK_FAX',
+  'WORK_PAGER',
+  'WORK_STREET',
+  'WORK_MAILBOX',
+  'WORK_ZIP',
+  'WORK_PROFILE',
+  'WORK_LOGO',
+  'WORK_NOTES',
+  'UF_DISTRICT',
+  'UF_SKYPE',
+  'UF_SKYPE_LINK',
+  'UF_ZOOM',
+  'UF_TWITTER',
+  'UF_FACEBOOK',
+  'UF_LINKEDIN',
+  'UF_XING',
+  'UF_WEB_SITES',
+];
+
+/** The fields a caller's scopes let it read; undefined for all of them. */
+function readableFields(caller: Caller): ReadonlySet<string> | undefined {
+  // A session acts with the user's own rights, which scopes do not narrow.
+  if (caller.kind === 'session' || caller.scopes.includes('user')) return undefined;
+  if (caller.scopes.includes('user_basic')) return new Set(BASIC_FIELDS);
+  return new Set(BRIEF_FIELDS);
 }
 
 /** One filter condition: `ID`, `ACTIVE`, `NAME`, `LAST_NAME`, `EMAIL`, `NAME_SEARCH`, with `@`/`!` prefixes. */
@@ -48,7 +127,8 @@ function matches(u: UserConfig, rawKey: string, expected: unknown): boolean {
 
 /** Lists users, 50 a page, with a FILTER (wrapped or as top-level keys) and ID order. */
 export default defineMethod({
-  scope: 'user',
+  // `api-reference/user/user-get.md` (both repositories): "Scope: user, user_brief, user_basic".
+  scope: ['user', 'user_brief', 'user_basic'],
   handler(params, ctx) {
     const reserved = new Set([
       'SORT',
@@ -70,7 +150,14 @@ export default defineMethod({
     const users = ctx.portal.users
       .filter((u) => Object.entries(filter).every(([k, v]) => matches(u, k, v)))
       .sort((a, b) => (a.ID - b.ID) * order);
-    const page = users.slice(start, start + PAGE).map(userView);
+    const readable = readableFields(ctx.caller);
+    const page = users
+      .slice(start, start + PAGE)
+      .map((u) =>
+        readable
+          ? Object.fromEntries(Object.entries(userView(u)).filter(([k]) => readable.has(k)))
+          : userView(u),
+      );
     const next = start + PAGE < users.length ? start + PAGE : undefined;
     return new Paged(page, users.length, next);
   },
