@@ -92,6 +92,57 @@ describe('openapi.json', () => {
   });
 });
 
+describe('the portal settings schema', () => {
+  interface Property {
+    type?: string;
+    enum?: string[];
+    readOnly?: boolean;
+    minimum?: number;
+  }
+  const schemas = (
+    doc as unknown as { components: { schemas: Record<string, { properties: Record<string, Property> }> } }
+  ).components.schemas;
+  const settings = schemas['PortalSettings']?.properties ?? {};
+  const portal = schemas['Portal']?.properties ?? {};
+  afterAll(() => p.control('POST', '/reset', {}));
+
+  test('GET /portal answers exactly the documented fields; the writable ones are the settings', async () => {
+    const a = await p.control('GET', '/portal');
+    expect(Object.keys(a.body).sort()).toEqual(Object.keys(portal).sort());
+    const writable = Object.keys(portal).filter((k) => !portal[k]?.readOnly);
+    expect(writable.sort()).toEqual(Object.keys(settings).sort());
+  });
+
+  test('PUT /portal takes every documented setting with its current value, and each documented choice', async () => {
+    const current = (await p.control('GET', '/portal')).body;
+    for (const key of Object.keys(settings)) {
+      const a = await p.control('PUT', '/portal', { [key]: current[key] });
+      expect(a.status, `${key}: ${a.text}`).toBe(200);
+    }
+    for (const [key, property] of Object.entries(settings)) {
+      for (const choice of property.enum ?? []) {
+        const a = await p.control('PUT', '/portal', { [key]: choice });
+        expect(a.status, `${key}=${choice}: ${a.text}`).toBe(200);
+        expect(a.body[key]).toBe(choice);
+      }
+      if (property.enum) {
+        const refused = await p.control('PUT', '/portal', { [key]: 'not-a-choice' });
+        expect(refused.status, key).toBe(400);
+        // The error lists exactly the documented choices.
+        const listed = [...String(refused.body.error_description).matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+        expect(listed, key).toEqual(property.enum);
+      }
+      await p.control('PUT', '/portal', { [key]: current[key] });
+    }
+  });
+
+  test('PUT /portal refuses what the schema does not document', async () => {
+    const a = await p.control('PUT', '/portal', { timezone: '+00:00' });
+    expect(a.status).toBe(400);
+    expect(a.body.error_description).toBe('timezone: not a portal setting');
+  });
+});
+
 describe('every documented operation, called', () => {
   let id = 0;
   beforeAll(async () => {
