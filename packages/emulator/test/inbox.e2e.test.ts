@@ -279,6 +279,31 @@ describe('inbox page', () => {
     await screenshot(page, 'attach-blocks');
   });
 
+  test('a GRID mixing displays, as the docs’ constructor example sends it, draws each run in its own', async () => {
+    const { result: id } = await b24.notify.personal({
+      userId: 1,
+      message: 'Mixed grid',
+      attach: [
+        {
+          GRID: [
+            { NAME: 'Priority', VALUE: 'High', DISPLAY: 'LINE' },
+            { NAME: 'Category', VALUE: 'Requests', DISPLAY: 'LINE' },
+            { NAME: 'Description', VALUE: 'Structured entities', DISPLAY: 'BLOCK', WIDTH: 200 },
+          ],
+        },
+      ],
+    });
+    await openInbox(page, emu.url, '#/inbox/1');
+    const mixed = card(id).locator('.attach .attach-grid-mixed');
+    await mixed.waitFor();
+    const runs = mixed.locator(':scope > .attach-grid');
+    expect(await runs.count()).toBe(2);
+    expect(await runs.nth(0).getAttribute('class')).toContain('grid-line');
+    expect(await runs.nth(0).locator('.grid-name').allTextContents()).toEqual(['Priority', 'Category']);
+    expect(await runs.nth(1).getAttribute('class')).toContain('grid-block');
+    expect(await css(runs.nth(1).locator('.grid-item'), 'width')).toBe('200px');
+  });
+
   test('personal and system notifications, tag and sub-tag, MESSAGE_OUT', async () => {
     const { result: personal } = await b24.notify.personal({
       userId: 3,

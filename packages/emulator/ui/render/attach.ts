@@ -17,6 +17,7 @@ import { field, list, oneOf, record, safeColor, safeHref, safeId, safePixels, te
 
 const COLOR_TOKENS = ['primary', 'secondary', 'alert', 'base'] as const;
 const GRID_DISPLAYS = ['BLOCK', 'LINE', 'ROW', 'TABLE'] as const;
+type GridDisplay = (typeof GRID_DISPLAYS)[number];
 const AVATAR_TYPES = ['USER', 'CHAT', 'BOT'] as const;
 
 /** The portal caps an attachment by size; this caps what the page will build from one. */
@@ -149,8 +150,25 @@ function gridBlock(value: unknown, ctx: RenderContext): HTMLElement {
   const items = list(value, MAX_ITEMS)
     .map(record)
     .filter((item): item is Fields => item !== null);
-  // One display per GRID (the docs forbid mixing); the first item's decides.
-  const display = oneOf(items[0] ? field(items[0], 'DISPLAY') : undefined, GRID_DISPLAYS) ?? 'BLOCK';
+  const displayOf = (item: Fields | undefined): GridDisplay =>
+    oneOf(item ? field(item, 'DISPLAY') : undefined, GRID_DISPLAYS) ?? 'BLOCK';
+  // The docs advise one display per GRID (grid.md), yet their own constructor example mixes
+  // them and a portal takes it: each run of items sharing a display is drawn in that display.
+  const runs: Fields[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last && displayOf(last[0]) === displayOf(item)) last.push(item);
+    else runs.push([item]);
+  }
+  if (runs.length <= 1) return gridRun(items, displayOf(items[0]), ctx);
+  return el(
+    'div',
+    'attach-block attach-grid-mixed',
+    ...runs.map((run) => gridRun(run, displayOf(run[0]), ctx)),
+  );
+}
+
+function gridRun(items: Fields[], display: GridDisplay, ctx: RenderContext): HTMLElement {
   const kind = display.toLowerCase();
   const name = (item: Fields): string => text(field(item, 'NAME')) ?? '';
   if (display === 'ROW' || display === 'TABLE') {
