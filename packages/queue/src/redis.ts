@@ -137,7 +137,7 @@ function failure(where: string, err: Error | undefined, status: string, timeoutM
   if (/\bWRONGPASS\b/.test(text) || /invalid password/i.test(text)) {
     return new QueueError(
       'REDIS_AUTH',
-      `Redis at ${where} refused the password (WRONGPASS): check the password and the user name in the connection`,
+      `Redis at ${where} refused the password (WRONGPASS): check the password, and the user name if any, in the Redis URL or options`,
     );
   }
   if (/\bNOAUTH\b/.test(text)) {
@@ -173,7 +173,7 @@ function failure(where: string, err: Error | undefined, status: string, timeoutM
   if (code === 'ECONNREFUSED') {
     return new QueueError(
       'REDIS',
-      `cannot connect to Redis at ${where}: connection refused for ${waited} (nothing listens on that port); check the host and port and that redis-server is running, ${longer}`,
+      `cannot connect to Redis at ${where}: connection refused (nothing listens on that port), still after ${waited}; check the host and port and that redis-server is running, ${longer}`,
     );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
