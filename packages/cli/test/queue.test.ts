@@ -113,11 +113,15 @@ describe('b24notify queue, when Redis cannot be used', () => {
     await guarded?.stop();
   });
 
-  /** `queue status` and `queue worker` both: one line on stderr, `code`, no password, no stack. */
-  async function refused(url: string, code: number, what: RegExp): Promise<string> {
+  /**
+   * `queue status` and `queue worker` both: one line on stderr, `code`, no password, no stack.
+   * `timeoutMs`: short where only the deadline ends the wait (long enough for a loopback refusal
+   * on a busy machine), long where the answer fails start-up at once. Never asserted as a time.
+   */
+  async function refused(url: string, code: number, what: RegExp, timeoutMs: number): Promise<string> {
     const lines: string[] = [];
     for (const action of ['status', 'worker']) {
-      const r = await run(['queue', action, '--redis', url, '--connect-timeout', '500'], {
+      const r = await run(['queue', action, '--redis', url, '--connect-timeout', String(timeoutMs)], {
         env: { ...box.env, B24NOTIFY_QUEUE_KEY: key },
       });
       expect(r.code, r.all).toBe(code);
@@ -136,24 +140,29 @@ describe('b24notify queue, when Redis cannot be used', () => {
 
   test('nothing listens on the port: exit 6, the address with its password masked', async () => {
     const port = await freePort();
-    const line = await refused(`redis://:${secret}@127.0.0.1:${port}/1`, 6, /connection refused/);
+    const line = await refused(`redis://:${secret}@127.0.0.1:${port}/1`, 6, /connection refused/, 2000);
     expect(line).toContain(`redis://:***@127.0.0.1:${port}/1`);
     expect(line).toContain('--connect-timeout');
   });
 
   test('a wrong password: exit 4, said so', async () => {
-    const line = await refused(`redis://:${secret}@127.0.0.1:${guarded.port}`, 4, /refused the password/);
+    const line = await refused(
+      `redis://:${secret}@127.0.0.1:${guarded.port}`,
+      4,
+      /refused the password/,
+      60_000,
+    );
     expect(line).toContain(`redis://:***@127.0.0.1:${guarded.port}`);
   });
 
   test('no password for a Redis that requires one: exit 4, with how to give it', async () => {
-    await refused(guarded.url, 4, /requires a password/);
+    await refused(guarded.url, 4, /requires a password/, 60_000);
   });
 
   test('another service on the port: exit 6, not Redis', async () => {
     const address = other.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    await refused(`redis://:${secret}@127.0.0.1:${port}`, 6, /is not Redis/);
+    await refused(`redis://:${secret}@127.0.0.1:${port}`, 6, /is not Redis/, 60_000);
   });
 
   test('a bad --connect-timeout is a usage error', async () => {

@@ -21,8 +21,17 @@ const key = newKey();
 const closer = new Closer();
 /** The password the tests give; it must never show in a message. */
 const secret = `pw-${randomBytes(8).toString('hex')}`;
-/** Short, so refusals come quickly; never asserted as a duration. */
-const connectTimeoutMs = 500;
+/**
+ * For what only the deadline ends (nothing listens, nothing answers): short, so the test is
+ * quick, yet long enough for a loopback refusal to arrive on a busy machine. Never asserted as a
+ * duration.
+ */
+const SHORT = 2000;
+/**
+ * For answers that fail start-up at once (a refused password, not Redis): long, so that only
+ * the answer can end the wait, however slow the machine.
+ */
+const LONG = 60_000;
 
 let guarded: RunningRedis;
 let garbage: Server;
@@ -67,7 +76,12 @@ afterAll(async () => {
  * Start-up of a worker, and the first command of a queue, both refused with `code` and a
  * message matching `what`; neither the error nor its inspection holds the password.
  */
-async function refused(connection: RedisConnection, code: QueueErrorCode, what: RegExp): Promise<string> {
+async function refused(
+  connection: RedisConnection,
+  code: QueueErrorCode,
+  what: RegExp,
+  connectTimeoutMs: number,
+): Promise<string> {
   const err = await startWorker({ connection, secretKey: key, connectTimeoutMs }).then(
     (worker) => closer.add(worker) && undefined,
     (e: unknown) => e,
@@ -94,7 +108,12 @@ async function refused(connection: RedisConnection, code: QueueErrorCode, what: 
 describe('start-up fails clearly', () => {
   test('nothing listens on the port: REDIS, the address with its password masked', async () => {
     const port = await freePort();
-    const message = await refused(`redis://:${secret}@127.0.0.1:${port}/3`, 'REDIS', /connection refused/);
+    const message = await refused(
+      `redis://:${secret}@127.0.0.1:${port}/3`,
+      'REDIS',
+      /connection refused/,
+      SHORT,
+    );
     expect(message).toContain(`redis://:***@127.0.0.1:${port}/3`);
     expect(message).toMatch(/check the host and port/);
     // The same with ioredis options, a user name kept (it is no secret).
@@ -102,6 +121,7 @@ describe('start-up fails clearly', () => {
       { host: '127.0.0.1', port, username: 'app', password: secret },
       'REDIS',
       /connection refused/,
+      SHORT,
     );
     expect(fromOptions).toContain(`redis://app:***@127.0.0.1:${port}`);
   });
@@ -112,27 +132,28 @@ describe('start-up fails clearly', () => {
       `redis://:${secret}@127.0.0.1:${port}`,
       'REDIS_AUTH',
       /refused the password/,
+      LONG,
     );
     expect(message).toContain(`redis://:***@127.0.0.1:${port}`);
   });
 
   test('no password for a Redis that requires one: REDIS_AUTH, with how to give it', async () => {
-    await refused(guarded.url, 'REDIS_AUTH', /requires a password and none was given \(NOAUTH\)/);
+    await refused(guarded.url, 'REDIS_AUTH', /requires a password and none was given \(NOAUTH\)/, LONG);
   });
 
   test('the right password starts', async () => {
     const connection = `redis://:the-right-one@127.0.0.1:${guarded.port}`;
-    await workerOn(closer, connection, key, { connectTimeoutMs });
-    const queue = closer.add(createQueue({ connection, secretKey: key, connectTimeoutMs }));
+    await workerOn(closer, connection, key, { connectTimeoutMs: LONG });
+    const queue = closer.add(createQueue({ connection, secretKey: key, connectTimeoutMs: LONG }));
     expect(await queue.stats()).toMatchObject({ pending: 0 });
   });
 
   test('another service on the port: REDIS, not Redis', async () => {
-    await refused(`redis://127.0.0.1:${portOf(garbage)}`, 'REDIS', /is not Redis/);
+    await refused(`redis://127.0.0.1:${portOf(garbage)}`, 'REDIS', /is not Redis/, LONG);
   });
 
   test('a port that never answers: REDIS once connectTimeoutMs is over', async () => {
-    await refused(`redis://:${secret}@127.0.0.1:${portOf(silent)}`, 'REDIS', /did not answer as Redis/);
+    await refused(`redis://:${secret}@127.0.0.1:${portOf(silent)}`, 'REDIS', /did not answer as Redis/, 500);
   });
 
   test('a bad connectTimeoutMs is refused by name, before any connection', async () => {
@@ -149,7 +170,7 @@ describe('a Redis that comes up during start-up', () => {
   test('is waited for; a queue whose first command gave up tries again on the next', async () => {
     const port = await freePort();
     const connection = `redis://127.0.0.1:${port}`;
-    const queue = closer.add(createQueue({ connection, secretKey: key, connectTimeoutMs }));
+    const queue = closer.add(createQueue({ connection, secretKey: key, connectTimeoutMs: SHORT }));
     await expect(queue.stats()).rejects.toMatchObject({ code: 'REDIS' });
 
     // Something that drops every connection, so we know the worker is already trying.
