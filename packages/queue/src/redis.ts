@@ -121,6 +121,10 @@ export function redisAddress(connection: RedisConnection): string {
     }
   }
   if (connection.path) return `unix:${connection.path}${masked ? ' (password ***)' : ''}`;
+  if (Array.isArray(connection.sentinels) && connection.sentinels.length > 0) {
+    const hosts = connection.sentinels.map((s) => `${s.host ?? 'localhost'}:${s.port ?? 26379}`).join(',');
+    return `sentinel master "${connection.name ?? 'mymaster'}" via ${hosts}${masked ? ' (password ***)' : ''}`;
+  }
   const user = connection.username ?? '';
   const auth = masked ? `${user}:***@` : user ? `${user}@` : '';
   const db = connection.db ? `/${connection.db}` : '';

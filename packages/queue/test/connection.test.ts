@@ -14,6 +14,7 @@ import {
   type QueueErrorCode,
   type RedisConnection,
 } from '@b24notify/queue';
+import { redisAddress } from '../src/redis.js';
 import { freePort, startRedis, type RunningRedis } from './support/redis.js';
 import { Closer, newKey, until, workerOn } from './support/queue.js';
 
@@ -163,6 +164,28 @@ describe('start-up fails clearly', () => {
     expect(() => createQueue({ connection: 'redis://127.0.0.1:1', connectTimeoutMs: 1.5 })).toThrow(
       /connectTimeoutMs/,
     );
+  });
+});
+
+describe('the address in messages', () => {
+  test('shows where, never the password, in every form a connection takes', () => {
+    const encoded = encodeURIComponent(`${secret}/+@`);
+    const cases: [RedisConnection, string][] = [
+      [`redis://:${secret}@10.0.0.5:6380/2`, 'redis://:***@10.0.0.5:6380/2'],
+      [`rediss://app:${encoded}@redis.example.com`, 'rediss://app:***@redis.example.com:6379'],
+      [`redis://10.0.0.5:6379/0?password=${secret}`, 'redis://:***@10.0.0.5:6379/0'],
+      ['redis://10.0.0.5', 'redis://10.0.0.5:6379'],
+      [{ host: '::1', port: 7000, password: secret, tls: {} }, 'rediss://:***@[::1]:7000'],
+      [{ path: '/run/redis.sock', password: secret }, 'unix:/run/redis.sock (password ***)'],
+      [
+        { sentinels: [{ host: 's1', port: 26379 }, { host: 's2' }], name: 'main', password: secret },
+        'sentinel master "main" via s1:26379,s2:26379 (password ***)',
+      ],
+    ];
+    for (const [connection, shown] of cases) {
+      expect(redisAddress(connection)).toBe(shown);
+      expect(redisAddress(connection)).not.toContain(secret);
+    }
   });
 });
 
