@@ -1,10 +1,11 @@
 /** `b24notify queue worker|status`: the built binary against a real redis-server and the emulator. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { RunningEmulator } from '@b24notify/emulator';
 import { createQueue, type NotificationQueue } from '@b24notify/queue';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startRedis, type RunningRedis } from '../../queue/test/support/redis.js';
+import { freePort, startRedis, type RunningRedis } from '../../queue/test/support/redis.js';
 import { BIN, emulator, json, run, sandbox, webhookCode } from './support.js';
 
 let redis: RunningRedis;
@@ -87,5 +88,88 @@ describe('b24notify queue', () => {
     });
     expect(badPortal.code).not.toBe(0);
     expect(badPortal.stderr).toContain('portalId');
+  });
+});
+
+describe('b24notify queue, when Redis cannot be used', () => {
+  const secret = `pw-${randomBytes(8).toString('hex')}`;
+  let guarded: RunningRedis;
+  let other: Server;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    guarded = await startRedis({ args: ['--requirepass', 'the-right-one'] });
+    // Another service on the port: it answers with an HTTP error.
+    other = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('data', () => socket.write('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => other?.close(resolve));
+    await guarded?.stop();
+  });
+
+  /**
+   * `queue status` and `queue worker` both: one line on stderr, `code`, no password, no stack.
+   * `timeoutMs`: short where only the deadline ends the wait (long enough for a loopback refusal
+   * on a busy machine), long where the answer fails start-up at once. Never asserted as a time.
+   */
+  async function refused(url: string, code: number, what: RegExp, timeoutMs: number): Promise<string> {
+    const lines: string[] = [];
+    for (const action of ['status', 'worker']) {
+      const r = await run(['queue', action, '--redis', url, '--connect-timeout', String(timeoutMs)], {
+        env: { ...box.env, B24NOTIFY_QUEUE_KEY: key },
+      });
+      expect(r.code, r.all).toBe(code);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(/^b24notify queue: /);
+      expect(r.stderr).toMatch(what);
+      expect(r.all).not.toContain(secret);
+      expect(r.all).not.toContain(key);
+      expect(r.all).not.toMatch(/\n\s+at /);
+      lines.push(r.stderr);
+    }
+    expect(lines[1]).toBe(lines[0]);
+    return lines[0] ?? '';
+  }
+
+  test('nothing listens on the port: exit 6, the address with its password masked', async () => {
+    const port = await freePort();
+    const line = await refused(`redis://:${secret}@127.0.0.1:${port}/1`, 6, /connection refused/, 2000);
+    expect(line).toContain(`redis://:***@127.0.0.1:${port}/1`);
+    expect(line).toContain('--connect-timeout');
+  });
+
+  test('a wrong password: exit 4, said so', async () => {
+    const line = await refused(
+      `redis://:${secret}@127.0.0.1:${guarded.port}`,
+      4,
+      /refused the password/,
+      60_000,
+    );
+    expect(line).toContain(`redis://:***@127.0.0.1:${guarded.port}`);
+  });
+
+  test('no password for a Redis that requires one: exit 4, with how to give it', async () => {
+    await refused(guarded.url, 4, /requires a password/, 60_000);
+  });
+
+  test('another service on the port: exit 6, not Redis', async () => {
+    const address = other.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    await refused(`redis://:${secret}@127.0.0.1:${port}`, 6, /is not Redis/, 60_000);
+  });
+
+  test('a bad --connect-timeout is a usage error', async () => {
+    const r = await run(['queue', 'status', '--redis', redis.url, '--connect-timeout', 'soon'], {
+      env: box.env,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--connect-timeout');
   });
 });

@@ -10,7 +10,7 @@ import { QueueError } from './errors.js';
 import { EventReader } from './events.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { Registry } from './portals.js';
-import { checkPrefix, connect, disconnect } from './redis.js';
+import { checkConnectTimeout, checkPrefix, connect, disconnect, whenReady } from './redis.js';
 import { run } from './scripts.js';
 import { checkKey, checkPortalId, tagForKey } from './tag.js';
 import { addTick, promoteTick } from './ticks.js';
@@ -22,6 +22,7 @@ import type {
   QueueNotification,
   QueueOptions,
   QueueStats,
+  RedisConnection,
   SendManyResult,
   SendOptions,
   SendResult,
@@ -82,6 +83,12 @@ export class NotificationQueue {
   readonly #ttl: number;
   readonly #attachMaxLength: number;
   readonly #events: EventReader;
+  readonly #connection: RedisConnection;
+  readonly #connectTimeoutMs: number;
+  /** Redis has answered once: from then on commands wait out a restart instead. */
+  #connected = false;
+  /** The wait for the first answer, shared by the commands that arrive meanwhile. */
+  #connecting: Promise<void> | undefined;
   #closed = false;
 
   /** The portal registry (encrypted in Redis). */
@@ -99,6 +106,8 @@ export class NotificationQueue {
     }
     this.#ttl = ttl;
     this.#attachMaxLength = options.attachMaxLength ?? 60_000;
+    this.#connectTimeoutMs = checkConnectTimeout(options.connectTimeoutMs);
+    this.#connection = options.connection;
     this.#keys = new Keys(prefix);
     // The key is needed only by the registry: a producer that only sends runs without it, and
     // the registry's first use reports the missing variable by name.
@@ -113,13 +122,44 @@ export class NotificationQueue {
     this.#bull = new BullQueue(TICK_QUEUE, { connection: this.#redis, prefix });
     this.#bull.on('error', () => {});
     const registry = new Registry(this.#redis, this.#keys, key, (id) => this.#wake(id));
-    this.portals = keyError === undefined ? registry : guarded(keyError);
+    this.portals = keyError === undefined ? this.#gated(registry) : guarded(keyError);
     this.#events = new EventReader(this.#redis, this.#keys);
   }
 
   #open(): void {
     if (this.#closed)
       throw new QueueError('CLOSED', 'the queue is closed: create another with createQueue()');
+  }
+
+  /**
+   * Open, and Redis answered at least once. Until it has, a command waits at most
+   * `connectTimeoutMs` and rejects with the reason (see `whenReady`); the next command tries again.
+   */
+  async #ready(): Promise<void> {
+    this.#open();
+    if (this.#connected) return;
+    this.#connecting ??= whenReady(this.#redis, this.#connection, this.#connectTimeoutMs).finally(() => {
+      this.#connecting = undefined;
+    });
+    await this.#connecting;
+    this.#connected = true;
+  }
+
+  /** The registry, each call waiting for Redis as {@link NotificationQueue.#ready} says. */
+  #gated(registry: Registry): PortalRegistry {
+    const gate =
+      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        await this.#ready();
+        return call(...args);
+      };
+    return {
+      set: gate(registry.set.bind(registry)),
+      get: gate(registry.get.bind(registry)),
+      remove: gate(registry.remove.bind(registry)),
+      list: gate(registry.list.bind(registry)),
+      reauthorize: gate(registry.reauthorize.bind(registry)),
+    };
   }
 
   async #wake(portalId: string): Promise<void> {
@@ -155,6 +195,7 @@ export class NotificationQueue {
     const id = checkPortalId(portalId);
     const key = checkKey(options?.key);
     const item = toItem(notification, key, 'notification', this.#attachMaxLength);
+    await this.#ready();
     const length = await this.#add(id, key, item, this.#redis);
     if (length > 0) {
       await this.#wake(id);
@@ -200,6 +241,7 @@ export class NotificationQueue {
     };
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
+      await this.#ready();
       const pipeline = this.#redis.pipeline();
       for (const { key, item } of chunk) void this.#add(id, key, item, pipeline);
       const answers = (await pipeline.exec()) ?? [];
@@ -250,7 +292,8 @@ export class NotificationQueue {
 
   /** How many notifications of one portal (or of every portal used so far) are in each state. */
   async stats(portalId?: string): Promise<QueueStats> {
-    this.#open();
+    if (portalId !== undefined) checkPortalId(portalId);
+    await this.#ready();
     const ids =
       portalId === undefined ? await this.#redis.smembers(this.#keys.known) : [checkPortalId(portalId)];
     const total: QueueStats = {
@@ -291,7 +334,7 @@ export class NotificationQueue {
 
   /** Every portal that has had notifications queued, sorted. */
   async knownPortals(): Promise<string[]> {
-    this.#open();
+    await this.#ready();
     return (await this.#redis.smembers(this.#keys.known)).sort();
   }
 
@@ -299,6 +342,8 @@ export class NotificationQueue {
   async result(portalId: string, key: string): Promise<NotificationResult | undefined> {
     this.#open();
     const id = checkPortalId(portalId);
+    checkKey(key);
+    await this.#ready();
     const [[, raw], [, parked]] = (await this.#redis
       .multi()
       .get(this.#keys.result(id, checkKey(key)))
@@ -314,6 +359,7 @@ export class NotificationQueue {
   async requeueFailed(portalId: string): Promise<number> {
     this.#open();
     const id = checkPortalId(portalId);
+    await this.#ready();
     const n = await run<number>(this.#redis, 'b24qRequeue', [this.#keys.prefix, id, this.#ttl]);
     if (n > 0) await this.#wake(id);
     return n;

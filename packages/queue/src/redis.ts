@@ -1,12 +1,25 @@
 /** Connections to Redis: one shape for producers and workers, the queue's scripts on each. */
 import { Redis } from 'ioredis';
 import { B24ValidationError } from 'b24notify';
+import { QueueError } from './errors.js';
 import type { RedisConnection } from './types.js';
 import { defineScripts } from './scripts.js';
 
 /**
+ * How long start-up waits for Redis unless told otherwise. Longer than ioredis's own 10 s per
+ * connection attempt, so a slow network gets a whole attempt and a retry; long enough for a
+ * Redis started at the same moment as the worker (a container, a short AOF replay); short
+ * enough that a wrong address is reported while whoever deployed it is still watching.
+ */
+export const CONNECT_TIMEOUT_MS = 20_000;
+
+/** setTimeout's largest delay. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
  * A new connection. `maxRetriesPerRequest: null` because BullMQ requires it of a worker's
  * connection, and because a command should wait out a Redis restart rather than fail a send.
+ * Start-up does not wait forever on it: see {@link whenReady}.
  */
 export function connect(connection: RedisConnection, name: string): Redis {
   let redis: Redis;
@@ -53,4 +66,206 @@ export async function disconnect(redis: Redis): Promise<void> {
   ]);
   clearTimeout(timer);
   redis.disconnect();
+}
+
+/** `connectTimeoutMs`, checked. */
+export function checkConnectTimeout(value: unknown): number {
+  const v = value ?? CONNECT_TIMEOUT_MS;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_TIMEOUT_MS) {
+    throw new B24ValidationError(
+      'connectTimeoutMs',
+      `expected a whole number of milliseconds (default ${CONNECT_TIMEOUT_MS}; 0 waits as long as it takes)`,
+    );
+  }
+  return v;
+}
+
+/** The password of a connection, in the forms it may take in text, to keep out of messages. */
+function passwordsOf(connection: RedisConnection): string[] {
+  let password: string | undefined;
+  if (typeof connection === 'string') {
+    try {
+      const url = new URL(connection);
+      password = url.password === '' ? (url.searchParams.get('password') ?? '') : url.password;
+    } catch {
+      return [];
+    }
+  } else {
+    password = typeof connection.password === 'string' ? connection.password : undefined;
+  }
+  if (!password) return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // Not percent-encoded: the one form is enough.
+  }
+  return [...new Set([password, decoded, encodeURIComponent(decoded)])];
+}
+
+/**
+ * Where `connection` points, for messages and logs: `redis://:***@host:port/db`. The password is
+ * masked and the query left out (ioredis reads options from it, a password among them).
+ */
+export function redisAddress(connection: RedisConnection): string {
+  const masked = passwordsOf(connection).length > 0;
+  if (typeof connection === 'string') {
+    try {
+      const url = new URL(connection);
+      const user = decodeURIComponent(url.username);
+      const auth = masked ? `${user}:***@` : user ? `${user}@` : '';
+      const db = url.pathname.length > 1 ? url.pathname : '';
+      return `${url.protocol}//${auth}${url.hostname}:${url.port || '6379'}${db}`;
+    } catch {
+      return 'the Redis URL given';
+    }
+  }
+  if (connection.path) return `unix:${connection.path}${masked ? ' (password ***)' : ''}`;
+  if (Array.isArray(connection.sentinels) && connection.sentinels.length > 0) {
+    const hosts = connection.sentinels.map((s) => `${s.host ?? 'localhost'}:${s.port ?? 26379}`).join(',');
+    return `sentinel master "${connection.name ?? 'mymaster'}" via ${hosts}${masked ? ' (password ***)' : ''}`;
+  }
+  const user = connection.username ?? '';
+  const auth = masked ? `${user}:***@` : user ? `${user}@` : '';
+  const db = connection.db ? `/${connection.db}` : '';
+  const host = connection.host ?? 'localhost';
+  return `${connection.tls ? 'rediss' : 'redis'}://${auth}${host.includes(':') ? `[${host}]` : host}:${connection.port ?? 6379}${db}`;
+}
+
+/** Why start-up gave up, as the user can act on it. */
+function failure(where: string, err: Error | undefined, status: string, timeoutMs: number): QueueError {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const text = err?.message ?? '';
+  const waited = `${timeoutMs / 1000} s`;
+  const longer = 'or wait longer (connectTimeoutMs)';
+  if (/\bWRONGPASS\b/.test(text) || /invalid password/i.test(text)) {
+    return new QueueError(
+      'REDIS_AUTH',
+      `Redis at ${where} refused the password (WRONGPASS): check the password, and the user name if any, in the Redis URL or options`,
+    );
+  }
+  if (/\bNOAUTH\b/.test(text)) {
+    return new QueueError(
+      'REDIS_AUTH',
+      `Redis at ${where} requires a password and none was given (NOAUTH): put it in the URL, redis://:PASSWORD@host:port, or pass the password option`,
+    );
+  }
+  if (/\bNOPERM\b/.test(text)) {
+    return new QueueError(
+      'REDIS_AUTH',
+      `Redis at ${where} refused this user a command the queue needs (NOPERM): allow the user all commands on the queue's keys, or use another user`,
+    );
+  }
+  if (/Unknown RESP type|Protocol error/i.test(text)) {
+    return new QueueError(
+      'REDIS',
+      `the server at ${where} is not Redis: it answered something other than the Redis protocol; check the port (a TLS port needs rediss://)`,
+    );
+  }
+  if (/DB index is out of range/i.test(text)) {
+    return new QueueError(
+      'REDIS',
+      `Redis at ${where} has no such database number: use one below its "databases" setting (16 by default)`,
+    );
+  }
+  if (typeof code === 'string' && (/^ERR_SSL|^ERR_TLS|CERT|^EPROTO$/.test(code) || /SSL|TLS/.test(text))) {
+    return new QueueError(
+      'REDIS',
+      `the TLS connection to ${where} failed (${code}): check that the port serves TLS (else use redis://) and that its certificate is trusted (the tls option)`,
+    );
+  }
+  if (code === 'ECONNREFUSED') {
+    return new QueueError(
+      'REDIS',
+      `cannot connect to Redis at ${where}: connection refused (nothing listens on that port), still after ${waited}; check the host and port and that redis-server is running, ${longer}`,
+    );
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new QueueError(
+      'REDIS',
+      `cannot connect to Redis at ${where}: the host name does not resolve (${code}); check the host`,
+    );
+  }
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return new QueueError(
+      'REDIS',
+      `cannot connect to Redis at ${where}: the host does not answer (${code}) after ${waited}; check the host, the port and any firewall, ${longer}`,
+    );
+  }
+  if (err === undefined && (status === 'connecting' || status === 'reconnecting')) {
+    return new QueueError(
+      'REDIS',
+      `cannot connect to Redis at ${where}: the host did not answer within ${waited}; check the host, the port and any firewall, ${longer}`,
+    );
+  }
+  if (err === undefined && status === 'connect') {
+    return new QueueError(
+      'REDIS',
+      `the server at ${where} accepted the connection but did not answer as Redis within ${waited}: check that the port is Redis's (a TLS port needs rediss://), ${longer}`,
+    );
+  }
+  const why = err ? `: ${code ?? err.name}${text ? ` ${text}` : ''}` : '';
+  return new QueueError(
+    'REDIS',
+    `Redis at ${where} was not ready after ${waited}${why}; check the address and that Redis is running, ${longer}`,
+  );
+}
+
+/** An answer from the server that waiting will not change: fail at once rather than at the deadline. */
+function definitive(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    /\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|Unknown RESP type|Protocol error|DB index is out of range/i.test(
+      err.message,
+    ) ||
+    (typeof code === 'string' && /^ERR_SSL|^ERR_TLS|CERT/.test(code))
+  );
+}
+
+/**
+ * Resolves once `redis` is connected and answers (ioredis's `ready`). Rejects with a
+ * {@link QueueError} (`REDIS`, or `REDIS_AUTH` for refused credentials) that says what happened
+ * and what to do, with the password masked: at once when the server's answer will not change
+ * by waiting (a refused password, a server that is not Redis, a TLS failure); after `timeoutMs`
+ * (0: never) when nothing answers, since Redis may be starting. Only start-up waits here; a
+ * connection that was ready once waits out a Redis restart (see {@link connect}).
+ */
+export function whenReady(redis: Redis, connection: RedisConnection, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  const where = redisAddress(connection);
+  if (redis.status === 'end') {
+    return Promise.reject(new QueueError('CLOSED', `the connection to Redis at ${where} is closed`));
+  }
+  const secrets = passwordsOf(connection);
+  const scrub = (err: Error): Error => {
+    let message = err.message;
+    for (const secret of secrets) message = message.split(secret).join('***');
+    return Object.assign(new Error(message), { code: (err as { code?: unknown }).code });
+  };
+  return new Promise<void>((resolve, reject) => {
+    let last: Error | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (err?: QueueError): void => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      redis.off('end', onEnd);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = (): void => finish();
+    const onError = (err: Error): void => {
+      last = scrub(err);
+      if (definitive(err)) finish(failure(where, last, redis.status, timeoutMs));
+    };
+    const onEnd = (): void =>
+      finish(new QueueError('CLOSED', `the connection to Redis at ${where} was closed before it was ready`));
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+    redis.on('end', onEnd);
+    if (timeoutMs > 0)
+      timer = setTimeout(() => finish(failure(where, last, redis.status, timeoutMs)), timeoutMs);
+    // ioredis options may ask to connect only on the first command.
+    if (redis.status === 'wait') redis.connect().catch(() => {});
+  });
 }

@@ -247,6 +247,14 @@ export interface QueueOptions {
   resultTtlSeconds?: number;
   /** The portal's ATTACH size limit in characters, checked when adding. @default 60000 */
   attachMaxLength?: number;
+  /**
+   * How long the first command waits for Redis to answer, in milliseconds, before it rejects with
+   * a `QueueError` `REDIS` (nothing answers, or not Redis) naming the address (password
+   * masked) and what to do; refused credentials reject at once with `REDIS_AUTH`. 0 waits as long
+   * as it takes. Once Redis has answered, commands wait out a Redis restart instead.
+   * @default 20000
+   */
+  connectTimeoutMs?: number;
 }
 
 /** Resolves a portal's config from your own secret store instead of the encrypted registry. */
@@ -262,8 +270,29 @@ export interface WorkerOptions {
   prefix?: string;
   /** As for {@link createQueue}; not needed with `resolvePortal`. */
   secretKey?: string;
-  /** Portals from your own store; the registry is not read. */
+  /**
+   * Portals from your own store; the registry is not read. Each config is reused for
+   * `resolveCacheMs`, so your store is not asked on every batch.
+   */
   resolvePortal?: PortalResolver;
+  /**
+   * How long this worker process reuses a config from `resolvePortal`, per portal id, in
+   * milliseconds; 0 asks the resolver before every batch. Asked again sooner when the portal is
+   * parked (the portal refused its credentials: the config may have changed), when the
+   * portal's credentials change in the queue (`portals.set`, `portals.reauthorize`, a token
+   * refresh by any worker: persist refreshed pairs in `onTokens`), and after a tick that failed
+   * (`onError`). An unknown portal (`undefined`) and a resolver that threw are not kept.
+   * @default 60000
+   */
+  resolveCacheMs?: number;
+  /**
+   * How long start-up waits for Redis to answer, in milliseconds, before `startWorker` rejects
+   * with a `QueueError` `REDIS` (nothing answers, or not Redis) naming the address (password
+   * masked) and what to do; refused credentials reject at once with `REDIS_AUTH`. 0 waits as long
+   * as it takes. A running worker waits out a Redis restart instead.
+   * @default 20000
+   */
+  connectTimeoutMs?: number;
   /** Batches this process sends at once (to different portals: one per portal at a time). @default 8 */
   concurrency?: number;
   /**

@@ -2,21 +2,82 @@
  * A worker process's side: a BullMQ worker that runs portals' ticks, the sweeper that gives every
  * portal with work a tick, and a graceful stop.
  */
+import { performance } from 'node:perf_hooks';
 import { DelayedError, Queue as BullQueue, Worker as BullWorker, type Job } from 'bullmq';
 import { B24ValidationError } from 'b24notify';
 import { parseKey } from './crypto.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { TokenKeeper } from './oauth.js';
 import { checkConfig, Registry } from './portals.js';
-import { checkPrefix, connect, disconnect } from './redis.js';
+import { checkConnectTimeout, checkPrefix, connect, disconnect, whenReady } from './redis.js';
 import { run } from './scripts.js';
 import { TransitFloor } from './pace.js';
 import { tick, type TickContext } from './tick.js';
 import { addTick, addTicks, type TickData } from './ticks.js';
-import type { PortalConfig, QueueWorker, WorkerOptions } from './types.js';
+import type { PortalConfig, PortalResolver, QueueWorker, WorkerOptions } from './types.js';
 
 /** A tick that failed for the worker's own reasons runs again after this long. */
 const ERROR_RETRY_MS = 5000;
+
+/**
+ * How long a resolver's config is reused: a secret store is asked once a minute per busy portal
+ * instead of once per batch (up to 2 a second), and a changed config is picked up within a minute
+ * even when nothing in the queue says it changed.
+ */
+const RESOLVE_CACHE_MS = 60_000;
+
+/**
+ * Configs from the caller's resolver, kept per portal id for a short while. Each entry remembers
+ * the portal's token generation (`Keys.tokgen`), which `portals.set`, `portals.reauthorize` and
+ * every stored refresh bump from any process: a changed generation means the credentials changed,
+ * so the resolver is asked again. One Redis read per batch instead of a call to the store.
+ */
+class ResolverCache {
+  readonly #entries = new Map<string, { config: PortalConfig; generation: number; until: number }>();
+  #nextPrune = 0;
+
+  constructor(
+    private readonly resolver: PortalResolver,
+    private readonly ttlMs: number,
+    private readonly generation: (portalId: string) => Promise<number>,
+  ) {}
+
+  async get(portalId: string): Promise<PortalConfig | undefined> {
+    if (this.ttlMs === 0) return this.#ask(portalId);
+    const generation = await this.generation(portalId);
+    const now = performance.now();
+    const kept = this.#entries.get(portalId);
+    if (kept && kept.generation === generation && kept.until > now) return kept.config;
+    this.#entries.delete(portalId);
+    const config = await this.#ask(portalId);
+    // An unknown portal is parked; when it is registered, the resolver is asked again anyway.
+    if (config === undefined) return undefined;
+    this.#prune(now);
+    this.#entries.set(portalId, { config, generation, until: now + this.ttlMs });
+    return config;
+  }
+
+  /** Ask the resolver again next time. */
+  forget(portalId: string): void {
+    this.#entries.delete(portalId);
+  }
+
+  has(portalId: string): boolean {
+    return this.#entries.has(portalId);
+  }
+
+  async #ask(portalId: string): Promise<PortalConfig | undefined> {
+    const config = await this.resolver(portalId);
+    return config === undefined ? undefined : checkConfig(config);
+  }
+
+  /** Drop expired entries, at most once per TTL: portals that went quiet do not stay in memory. */
+  #prune(now: number): void {
+    if (now < this.#nextPrune) return;
+    this.#nextPrune = now + this.ttlMs;
+    for (const [id, entry] of this.#entries) if (entry.until <= now) this.#entries.delete(id);
+  }
+}
 
 function whole(value: unknown, field: string, fallback: number, min = 1): number {
   const v = value ?? fallback;
@@ -28,7 +89,9 @@ function whole(value: unknown, field: string, fallback: number, min = 1): number
 
 /**
  * Start a worker: it sends batches for any portal whose turn it is, with every other worker on
- * any machine, until closed. Resolves once it is connected and running.
+ * any machine, until closed. Resolves once it is connected and running. Rejects with a
+ * `QueueError` when Redis does not answer within `connectTimeoutMs` (`REDIS`: the message names
+ * the address, password masked, and what to check) or refuses the credentials (`REDIS_AUTH`).
  *
  * @example
  * const worker = await startWorker({ connection: process.env.REDIS_URL, concurrency: 8 });
@@ -53,6 +116,13 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
   if (options.resolvePortal !== undefined && typeof options.resolvePortal !== 'function') {
     throw new B24ValidationError('resolvePortal', 'expected a function (portalId) => config');
   }
+  const resolveCacheMs = whole(options.resolveCacheMs, 'resolveCacheMs', RESOLVE_CACHE_MS, 0);
+  const connectTimeoutMs = checkConnectTimeout(options.connectTimeoutMs);
+  // Checked before connecting, so that bad options leave no connection behind.
+  const lockDuration = whole(options.lockDuration, 'lockDuration', 10_000, 100);
+  const stalledInterval = whole(options.stalledInterval, 'stalledInterval', 5_000, 100);
+  const maxStalledCount = whole(options.maxStalledCount, 'maxStalledCount', 1000, 0);
+  const ttl = whole(options.resultTtlSeconds, 'resultTtlSeconds', 7 * 24 * 3600);
   // The registry's key: required unless portals come from a resolver (then optional: with it,
   // refreshed tokens are also kept, sealed, in Redis).
   const key =
@@ -61,23 +131,28 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
       : parseKey(options.secretKey);
   const keys = new Keys(prefix);
   const redis = connect(options.connection, 'b24notify-queue-worker');
+  try {
+    await whenReady(redis, options.connection, connectTimeoutMs);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   const bull = new BullQueue(TICK_QUEUE, { connection: redis, prefix });
   bull.on('error', () => {});
   const registry = new Registry(redis, keys, key, (id) => addTick(bull, id));
   const keeper = new TokenKeeper(redis, keys, registry, options.fetch, options.onTokens);
-  const resolvePortal = options.resolvePortal;
-  const resolve = resolvePortal
-    ? async (id: string): Promise<PortalConfig | undefined> => {
-        const config = await resolvePortal(id);
-        return config === undefined ? undefined : checkConfig(config);
-      }
+  const cache = options.resolvePortal
+    ? new ResolverCache(options.resolvePortal, resolveCacheMs, (id) => registry.generation(id))
+    : undefined;
+  const resolve = cache
+    ? (id: string): Promise<PortalConfig | undefined> => cache.get(id)
     : (id: string): Promise<PortalConfig | undefined> => registry.get(id);
   const ctx: TickContext = {
     redis,
     keys,
     resolve,
     keeper,
-    ttl: whole(options.resultTtlSeconds, 'resultTtlSeconds', 7 * 24 * 3600),
+    ttl,
     maxAttempts,
     timeout: options.timeout ?? 60_000,
     cost,
@@ -93,7 +168,12 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
     let outcome: Awaited<ReturnType<typeof tick>>;
     try {
       outcome = await tick(ctx, job.data.portalId, lock);
+      // Parked: the portal refused its credentials, or its config; the next config must be new.
+      if (outcome.next === 'none' && cache?.has(job.data.portalId)) {
+        if ((await redis.hexists(keys.parked, job.data.portalId)) === 1) cache.forget(job.data.portalId);
+      }
     } catch (err) {
+      cache?.forget(job.data.portalId);
       // Not the portal's fault and not for this tick to decide: say so, and look again later,
       // rather than fail the tick and have it re-added at once in a tight loop.
       try {
@@ -119,9 +199,9 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
     connection: redis,
     prefix,
     concurrency,
-    lockDuration: whole(options.lockDuration, 'lockDuration', 10_000, 100),
-    stalledInterval: whole(options.stalledInterval, 'stalledInterval', 5_000, 100),
-    maxStalledCount: whole(options.maxStalledCount, 'maxStalledCount', 1000, 0),
+    lockDuration,
+    stalledInterval,
+    maxStalledCount,
     autorun: false,
   });
   worker.on('error', () => {});

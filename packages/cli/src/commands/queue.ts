@@ -37,11 +37,19 @@ function redisUrl(io: Io, given: string | undefined): string {
   return url;
 }
 
-/** The queue's own errors (by name: it is a package of its own) as the CLI reports them. */
+/**
+ * The queue's own errors (by name: it is a package of its own) as the CLI reports them: one line,
+ * Redis unreachable as a network failure, Redis refusing the password as refused credentials.
+ */
 function fromQueue(err: unknown): unknown {
   if (err instanceof Error && err.name === 'QueueError') {
     const code = (err as { code?: unknown }).code;
-    return code === 'KEY' ? new UsageError(err.message, NAME) : new CliError(err.message, EXIT.unexpected);
+    if (code === 'KEY') return new UsageError(err.message, NAME);
+    // The library names its option; here the flag is what to change.
+    const message = err.message.replace('connectTimeoutMs', '--connect-timeout');
+    if (code === 'REDIS') return new CliError(message, EXIT.network);
+    if (code === 'REDIS_AUTH') return new CliError(message, EXIT.auth);
+    return new CliError(message, EXIT.unexpected);
   }
   return err;
 }
@@ -59,7 +67,11 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
            machine, until SIGTERM or Ctrl+C: then the batches under way finish, are recorded,
            and the process exits 0
   status   how many notifications are pending, delayed, sending, sent, failed, refused and
-           parked, per portal (--portal for one)`,
+           parked, per portal (--portal for one)
+
+Redis unreachable, not Redis, or refusing the password: both fail within --connect-timeout
+(at once for a refused password) with one line naming the address, password masked (exit 6;
+4 for the password). A running worker waits out a Redis restart.`,
     examples: [
       'B24NOTIFY_QUEUE_KEY=... b24notify queue worker --redis redis://127.0.0.1:6379 --concurrency 8',
       'b24notify queue status --redis redis://127.0.0.1:6379 --portal acme',
@@ -69,6 +81,11 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
   completion: { words: ACTIONS },
   options: {
     redis: { type: 'string', valueName: 'URL', description: 'the Redis URL (or $B24NOTIFY_REDIS_URL)' },
+    'connect-timeout': {
+      type: 'string',
+      valueName: 'MS',
+      description: 'how long to wait for Redis to answer before giving up (default 20000; 0: no limit)',
+    },
     prefix: {
       type: 'string',
       valueName: 'NAME',
@@ -97,9 +114,14 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
     const connection = redisUrl(io, values.redis);
     const key = io.env.B24NOTIFY_QUEUE_KEY;
     if (key) io.masker.add(key);
+    const connectTimeoutMs =
+      values['connect-timeout'] === undefined
+        ? undefined
+        : intInRange('--connect-timeout', values['connect-timeout'], 0, 3_600_000, NAME);
     const lib = await loadQueue();
     const common = {
       connection,
+      ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
       ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
       ...(key ? { secretKey: key } : {}),
     };

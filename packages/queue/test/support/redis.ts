@@ -22,6 +22,8 @@ export interface RedisOptions {
   save?: string;
   /** Extra `--name value` pairs for redis-server. */
   args?: readonly string[];
+  /** The port to listen on (a test that needs the address before the server runs). @default a free one */
+  port?: number;
 }
 
 /** A running redis-server. */
@@ -41,7 +43,8 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (free a moment ago). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -53,7 +56,10 @@ function freePort(): Promise<number> {
   });
 }
 
-/** One PING over a raw socket: true when the server answers +PONG (not -LOADING). */
+/**
+ * One PING over a raw socket: true when the server answers +PONG, or -NOAUTH (it runs, with
+ * `requirepass`); not -LOADING.
+ */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
@@ -66,7 +72,7 @@ function ping(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.on('data', (chunk) => {
       data += chunk.toString('latin1');
-      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+      if (data.includes('\r\n')) done(data.startsWith('+PONG') || data.startsWith('-NOAUTH'));
     });
     socket.once('connect', () => socket.write('PING\r\n'));
   });
@@ -83,7 +89,7 @@ function exited(child: ChildProcess): Promise<void> {
  */
 export async function startRedis(options: RedisOptions = {}): Promise<RunningRedis> {
   const dir = mkdtempSync(join(process.env.B24NOTIFY_TEST_TMP ?? tmpdir(), 'b24notify-redis-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     '--port',
     String(port),
