@@ -238,6 +238,7 @@ function summarize(counts, n, bound) {
       return acc;
     }, {}),
     perPortalMs: ps.map((p) => round((p.lastAt ?? 0) - (p.firstAt ?? 0), 0)),
+    phases: ps.map((p) => p.phases),
   };
 }
 
@@ -328,6 +329,21 @@ async function naiveRun({ sc, portals, ready, opts, k, tag, bound, timeoutMs }) 
   }
 }
 
+/**
+ * Each portal's timeline in one line (ms from its first request): the first arrival's ms within
+ * its second, the requests before the longest pause and when the last of them arrived, the
+ * first arrival after it, the last answer.
+ */
+function phasesLine(phases) {
+  return phases
+    .map((ph, i) =>
+      ph
+        ? `p${i + 1} [+${ph.firstAtMs}] ${ph.beforePause} sent by ${ph.lastBeforePauseMs}, next ${ph.firstAfterPauseMs}, done ${ph.lastAnswerMs}`
+        : `p${i + 1} —`,
+    )
+    .join('; ');
+}
+
 /** One scenario: its portals, then every variant × workers, rounds with the order rotated. */
 async function runScenario({ sc, opts, queueLib, redis, secretKey, log }) {
   const n = opts.quick ? sc.quickN : sc.n;
@@ -384,6 +400,7 @@ async function runScenario({ sc, opts, queueLib, redis, secretKey, log }) {
           `  ${sc.id} round ${r}/${opts.rounds} ${variant} × ${k}: ${res.makespanMs ?? '—'} ms, efficiency ${res.efficiency ?? '—'}, ` +
             `${res.perSec ?? '—'}/s, ${res.refused ?? '—'} refused, ${res.batches ?? '—'} batches, ${res.stored ?? '—'} stored` +
             `${res.addMs !== undefined ? `, add ${res.addMs} ms` : ''}, other load ${res.otherCpuPercent ?? '—'}%` +
+            (sc.id === 'operating' && res.phases ? `\n    phases ${phasesLine(res.phases)}` : '') +
             (problem ? `\n    problem: ${String(problem).slice(0, 500)}` : ''),
         );
         if (variant === 'queue' && problem) throw new Error(`${sc.id}: queue × ${k}, round ${r}: ${problem}`);
