@@ -252,19 +252,19 @@ describe('pacer', () => {
       expect(count(await take(b, 's1', 'acme', start + slice + W, limits))).toBe(10);
     });
 
-    test('a batch’s charge is held from its answer: a window and the margin past it', async () => {
+    test('a batch with no answer: its charge is held from when it failed, a window and the margin past it', async () => {
       await fill('s2', 'acme', 30);
       const taken = await take(a, 's2', 'acme', T, limits);
       expect(count(taken)).toBe(10);
-      // The request reached the portal late: the answer came 3 s after the take.
-      const answerAt = T + 3000;
-      await learn('s2', answerAt, taken[1] ?? '', 0, 10, -1);
-      const later = answerAt + LEDGER_MARGIN_MS;
+      // The request timed out 3 s after the take: the portal may count it later still.
+      const failedAt = T + 3000;
+      await learn('s2', failedAt, taken[1] ?? '', 0, 10, -1, ledgerMarginMs(false));
+      const later = failedAt + LEDGER_MARGIN_MS;
       const moved = later - (later % slice);
       expect(await a.hgetall(okey('s2'))).toEqual({ [String(moved)]: '10' });
       // When the take's own slice would have left, the portal still counts the calls.
       expect((await take(b, 's2', 'acme', start + slice + W, limits))[0]).toBe('wait');
-      expect((await take(b, 's2', 'acme', answerAt + W + LEDGER_MARGIN_MS, limits))[0]).toBe('wait');
+      expect((await take(b, 's2', 'acme', failedAt + W + LEDGER_MARGIN_MS, limits))[0]).toBe('wait');
       expect(count(await take(b, 's2', 'acme', moved + slice + W, limits))).toBe(10);
     });
 
