@@ -13,7 +13,8 @@
 //              the queue holds each batch's charge a full window from its answer, plus up to a
 //              ledger slice (W / 60), while the bound lets the second window start W − 1 s after
 //              the first call; with the bucket's headroom in the last window that is about 2.5 s
-//              the queue cannot win back, 0.78 of the bound at W = 10 s and about 0.95 at 60 s.
+//              the queue cannot win back: 0.78 of the bound at W = 10 s, 0.93–0.95 at 60 s
+//              (one trial each, load average 4–5).
 //
 // Portals: P emulators in one child process per scenario (bench/queue-portals.mjs), plain http on
 // loopback, each with its own request bucket (capacity C, draining D a second) and operating
