@@ -7,7 +7,8 @@
 //   ← { type: 'counts', id }  → { id, portals: [{ requests, batches, byStatus, byError,
 //                                 bySubError, refused, stored, distinct, firstAt, lastAt }] }
 //     refused: answers 503 or 429 and commands refused inside a batch for a limit; firstAt /
-//     lastAt: ms of the first request's arrival and of the last request's answer.
+//     lastAt: ms of the first request's arrival and of the last request's answer; phases:
+//     where an operating-bound run spent its time (see `phasesOf`).
 //   ← { type: 'shutdown' }    closes the emulators and exits
 import { performance } from 'node:perf_hooks';
 
@@ -26,6 +27,33 @@ function fresh() {
     bySubError: {},
     firstAt: null,
     lastAt: null,
+    /** [arrival, answer] ms of each request, for `phasesOf`. */
+    spans: [],
+  };
+}
+
+/**
+ * Where the time went, from one portal's requests: the longest pause between two arrivals splits
+ * the run into the operating windows' sends (an operating-bound run has one such pause per window
+ * it waits out). All ms relative to the first arrival: the last request sent before the pause, the
+ * first after it, and the last answer; and the first arrival's place in its second (the portal
+ * truncates a charge's time to the second, so its first window ends W − that after it).
+ */
+function phasesOf(c) {
+  if (c.spans.length < 2 || c.firstAt === null) return null;
+  const arrivals = c.spans.map((s) => s[0]).sort((a, b) => a - b);
+  let gapAt = 1;
+  for (let i = 2; i < arrivals.length; i++) {
+    if (arrivals[i] - arrivals[i - 1] > arrivals[gapAt] - arrivals[gapAt - 1]) gapAt = i;
+  }
+  const t0 = c.firstAt;
+  const r = (x) => Math.round(x - t0);
+  return {
+    beforePause: gapAt,
+    lastBeforePauseMs: r(arrivals[gapAt - 1]),
+    firstAfterPauseMs: r(arrivals[gapAt]),
+    lastAnswerMs: r(c.lastAt),
+    firstAtMs: Math.round(t0 % 1000),
   };
 }
 
@@ -42,6 +70,7 @@ for (let i = 0; i < count; i++) {
     const end = e.at + e.durationMs;
     c.firstAt = c.firstAt === null ? e.at : Math.min(c.firstAt, e.at);
     c.lastAt = c.lastAt === null ? end : Math.max(c.lastAt, end);
+    c.spans.push([e.at, end]);
     if (e.method === 'batch') {
       c.batches += 1;
       const subErrors = e.response?.result?.result_error;
@@ -69,7 +98,8 @@ function report(i) {
     (c.byStatus[429] ?? 0) +
     (c.bySubError.QUERY_LIMIT_EXCEEDED ?? 0) +
     (c.bySubError.OPERATION_TIME_LIMIT ?? 0);
-  return { ...c, refused, stored, distinct: messages.size };
+  const { spans: _spans, ...rest } = c;
+  return { ...rest, refused, stored, distinct: messages.size, phases: phasesOf(c) };
 }
 
 async function shutdown(code) {

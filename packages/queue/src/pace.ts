@@ -105,9 +105,23 @@ export function ledgerSliceMs(windowMs: number): number {
 }
 
 /**
- * How long past a batch's answer its charge stays in the ledger beyond the window. The portal
- * counts a call when the request arrives, which may be seconds after the batch was taken from the
- * ledger (a loaded machine), but never after the answer came back; the margin covers the portal's
- * whole-second reset times and a clock a little apart (the library's `RESET_MARGIN_MS`).
+ * How long past the moment a batch's charge is stamped it stays in the ledger beyond the window,
+ * when the portal's answer never came (a timeout, a cut connection): the request may still reach
+ * the portal after we gave up on it, and be counted then (the library's `RESET_MARGIN_MS`).
+ *
+ * A batch the portal answered needs no margin. The portal counts each call when it runs, before
+ * its answer leaves, and drops it at most a window later: a minute's sum leaves the window ten
+ * minutes after the first call counted in it (`bitrix-tools/b24-rest-docs`
+ * `settings/performance/limits.md`, as the emulator models it in `limits/operating.ts`), and the
+ * docs' example answers show `operating_reset_at` as the start's whole second (truncated) plus
+ * 600, so no later than the window after any of its calls. The ledger stamps the charge with Redis's clock after the answer came
+ * back and drops it by that same clock, so the hold lasts at least the window in real time past
+ * every call of the batch, however far the portal's clock is from Redis's. A margin there would
+ * only add its length to every wait for the window (a second of 9 s at a 10 s window).
  */
 export const LEDGER_MARGIN_MS = 1000;
+
+/** The margin of {@link LEDGER_MARGIN_MS} for a batch: none once the portal has answered it. */
+export function ledgerMarginMs(answered: boolean): number {
+  return answered ? 0 : LEDGER_MARGIN_MS;
+}

@@ -23,7 +23,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { renewMarginMs, type TokenKeeper } from './oauth.js';
-import { correctionOf, headroomOf, LEDGER_MARGIN_MS, ledgerSliceMs, type TransitFloor } from './pace.js';
+import { correctionOf, headroomOf, ledgerMarginMs, ledgerSliceMs, type TransitFloor } from './pace.js';
 import { hostOf, isOAuth } from './portals.js';
 import type { StoredItem } from './queue.js';
 import { run } from './scripts.js';
@@ -458,7 +458,8 @@ async function late(
 
 /**
  * Correct the ledgers and the learnt cost per call from the answer's time blocks (none when the
- * request failed), and move the batch's charges to the answer's time (`LEARN` in `scripts.ts`).
+ * request failed), and move the batch's charges to the answer's time, or a margin past the
+ * failure when no answer came (`LEARN` in `scripts.ts`, `ledgerMarginMs` in `pace.ts`).
  */
 async function learn(
   ctx: TickContext,
@@ -492,7 +493,7 @@ async function learn(
     ledger.sliceMs,
     ledger.windowMs,
     ledger.takenSlice,
-    LEDGER_MARGIN_MS,
+    ledgerMarginMs(result !== undefined),
   ];
   for (const [method, m] of byMethod) {
     // Charges were made only with the budget on; a learnt cost needs every call's time.

@@ -4,7 +4,9 @@
  * worker shares the emulator's clock (`clientClock`), so windows of a minute pass at once.
  */
 import { clientClock, type RunningEmulator } from '@b24notify/emulator';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { ledgerSliceMs } from '../src/pace.js';
 import { startRedis, type RunningRedis } from './support/redis.js';
 import {
   Closer,
@@ -109,3 +111,38 @@ test('a 10 s window, two portal ids on one webhook, answers late at random: none
     for (let i = 0; i < 30; i++) expect(counts.get(`${id}-${i}`)).toBe(1);
   }
 }, 330_000);
+
+test('an answered batch’s charge is stamped at its answer, without the margin kept for a lost answer', async () => {
+  // A worker clock that stands still: the tick's take and its learning from the answer both run
+  // at T, so the ledger's slice shows which margin the charge was moved by.
+  const T = 1_700_000_000_500;
+  const still = { now: () => T, sleep: () => new Promise<void>((resolve) => setImmediate(resolve)) };
+  const queue = queueOn(closer, redis.url, key, { prefix: 'answered' });
+  const W = 60_000;
+  await queue.portals.set('acme', {
+    webhookUrl: emu.webhookUrl,
+    limits: { operating: { budgetSeconds: 10, windowSeconds: W / 1000 } },
+  });
+  await queue.sendMany(
+    'acme',
+    notifications(10, 'answered').map((n) => ({ ...n, kind: 'personal' as const })),
+  );
+  await workerOn(closer, redis.url, key, { prefix: 'answered', clock: still, concurrency: 1 });
+  await until(async () => (await queue.stats('acme')).sent === 10, '10 sent');
+
+  const probe = new Redis(redis.url);
+  try {
+    const ledgers = await probe.keys('answered:pace:o:*');
+    expect(ledgers).toHaveLength(1);
+    const ledger = await probe.hgetall(ledgers[0] ?? '');
+    const slice = ledgerSliceMs(W);
+    // Held from the answer's own slice (T), not from the slice a second later.
+    expect(Object.keys(ledger)).toEqual([String(T - (T % slice))]);
+    expect(Number(ledger[String(T - (T % slice))])).toBeCloseTo(1, 6);
+  } finally {
+    probe.disconnect();
+  }
+  expect(await queue.stats('acme')).toMatchObject({ refused: 0, failed: 0 });
+  const counts = tagCounts(emu);
+  for (let i = 0; i < 10; i++) expect(counts.get(`answered-${i}`)).toBe(1);
+});

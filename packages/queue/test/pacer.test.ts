@@ -11,6 +11,7 @@ import {
   correctionOf,
   headroomOf,
   LEDGER_MARGIN_MS,
+  ledgerMarginMs,
   ledgerSliceMs,
   MARGIN_MS,
   TransitFloor,
@@ -203,8 +204,19 @@ describe('pacer', () => {
     const start = T - (T % slice);
     const limits = { capacity: 1000, drain: 100, budget: 10, windowMs: W, cost: 1, max: 50, sliceMs: slice };
     const okey = (p: string): string => `${p}:pace:o:acme:wh-test:im.notify.personal.add`;
-    /** What one batch of the personal method taught the pacer, answered at `now`. */
-    const learn = (p: string, now: number, taken: string, calls: number, charged: number, actual: number) =>
+    /**
+     * What one batch of the personal method taught the pacer at `now`: by default a batch that got
+     * no answer (the margin past `now`), else `ledgerMarginMs(true)` for one the portal answered.
+     */
+    const learn = (
+      p: string,
+      now: number,
+      taken: string,
+      calls: number,
+      charged: number,
+      actual: number,
+      margin = LEDGER_MARGIN_MS,
+    ) =>
       run(a, 'b24qLearn', [
         p,
         'acme',
@@ -213,7 +225,7 @@ describe('pacer', () => {
         slice,
         W,
         taken,
-        LEDGER_MARGIN_MS,
+        margin,
         'im.notify.personal.add',
         calls,
         charged,
@@ -240,20 +252,38 @@ describe('pacer', () => {
       expect(count(await take(b, 's1', 'acme', start + slice + W, limits))).toBe(10);
     });
 
-    test('a batch’s charge is held from its answer: a window and the margin past it', async () => {
+    test('a batch with no answer: its charge is held from when it failed, a window and the margin past it', async () => {
       await fill('s2', 'acme', 30);
       const taken = await take(a, 's2', 'acme', T, limits);
       expect(count(taken)).toBe(10);
-      // The request reached the portal late: the answer came 3 s after the take.
-      const answerAt = T + 3000;
-      await learn('s2', answerAt, taken[1] ?? '', 0, 10, -1);
-      const later = answerAt + LEDGER_MARGIN_MS;
+      // The request timed out 3 s after the take: the portal may count it later still.
+      const failedAt = T + 3000;
+      await learn('s2', failedAt, taken[1] ?? '', 0, 10, -1, ledgerMarginMs(false));
+      const later = failedAt + LEDGER_MARGIN_MS;
       const moved = later - (later % slice);
       expect(await a.hgetall(okey('s2'))).toEqual({ [String(moved)]: '10' });
       // When the take's own slice would have left, the portal still counts the calls.
       expect((await take(b, 's2', 'acme', start + slice + W, limits))[0]).toBe('wait');
-      expect((await take(b, 's2', 'acme', answerAt + W + LEDGER_MARGIN_MS, limits))[0]).toBe('wait');
+      expect((await take(b, 's2', 'acme', failedAt + W + LEDGER_MARGIN_MS, limits))[0]).toBe('wait');
       expect(count(await take(b, 's2', 'acme', moved + slice + W, limits))).toBe(10);
+    });
+
+    test('an answered batch’s charge is held a window from its answer, no margin: it leaves within a slice of that', async () => {
+      expect(ledgerMarginMs(true)).toBe(0);
+      expect(ledgerMarginMs(false)).toBe(LEDGER_MARGIN_MS);
+      await fill('s4', 'acme', 30);
+      const taken = await take(a, 's4', 'acme', T, limits);
+      expect(count(taken)).toBe(10);
+      // The portal counted the calls at the latest when it answered, and drops them a window later.
+      const answerAt = T + 3000;
+      await learn('s4', answerAt, taken[1] ?? '', 0, 10, -1, ledgerMarginMs(true));
+      const moved = answerAt - (answerAt % slice);
+      expect(await a.hgetall(okey('s4'))).toEqual({ [String(moved)]: '10' });
+      expect((await take(b, 's4', 'acme', answerAt + W - 1, limits))[0]).toBe('wait');
+      const open = moved + slice + W;
+      expect(open).toBeLessThanOrEqual(answerAt + W + slice);
+      expect((await take(b, 's4', 'acme', open - 1, limits)).map(String)).toEqual(['wait', '1']);
+      expect(count(await take(b, 's4', 'acme', open, limits))).toBe(10);
     });
 
     test('the moved charge is what the portal reported, and never leaves a negative slice', async () => {
