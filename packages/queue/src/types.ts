@@ -96,7 +96,7 @@ export interface PortalSummary {
   host: string;
   /** How it authenticates. */
   auth: 'webhook' | 'oauth';
-  /** True while its notifications wait for {@link PortalRegistry.reauthorize}. */
+  /** True while its notifications wait for {@link PortalRegistry.reauthorize}, `set` or `resume`. */
   parked: boolean;
 }
 
@@ -223,6 +223,18 @@ export interface QueueEventMap {
     /** The refusal, e.g. `invalid_grant: …`. */
     reason: string;
   };
+  /**
+   * A parked portal's notifications go again: {@link NotificationQueue.resume}, `portals.set` or
+   * `portals.reauthorize` took it out of the parked state.
+   */
+  resumed: {
+    /** The portal. */
+    portalId: string;
+    /** Why it had been parked, as its `parked` event said. */
+    reason: string;
+    /** Which call resumed it. */
+    by: 'resume' | 'set' | 'reauthorize';
+  };
   /** The portal refused a request for its limits (503 / 429): the pacer's figures were off. */
   refused: {
     /** The portal. */
@@ -230,6 +242,16 @@ export interface QueueEventMap {
     /** `QUERY_LIMIT_EXCEEDED`, `OPERATION_TIME_LIMIT` or `OVERLOAD_LIMIT`. */
     code: string;
   };
+}
+
+/** What {@link NotificationQueue.resume} did. */
+export interface ResumeResult {
+  /** True when the portal was parked and now is not; false when it was not parked (nothing done). */
+  resumed: boolean;
+  /** Why it had been parked (`WRONG_AUTH: …`, `invalid_grant: …`), when it was. */
+  reason?: string;
+  /** Its notifications waiting to be sent (pending and delayed), as it was resumed. */
+  waiting: number;
 }
 
 /** Options of {@link createQueue}. */
