@@ -151,6 +151,66 @@ describe('queue.resume', () => {
     await workerA.close();
   });
 
+  test("OAuth from a resolver, with a key: resume uses the store's new pair, not the refreshed one the queue kept", async () => {
+    // An emulator of its own: the test moves its clock.
+    const portal = closer.add(await emulator());
+    const control = (path: string, method: string, body: unknown): Promise<Response> =>
+      fetch(`${portal.url}/_emulator/api${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const issued = (await (await control('/tokens', 'POST', { expired: true })).json()) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    const oauth = (pair: { accessToken: string; refreshToken: string }): PortalConfig => ({
+      portal: portal.url,
+      oauth: {
+        clientId: portal.tokens.clientId,
+        clientSecret: portal.tokens.clientSecret,
+        accessToken: pair.accessToken,
+        refreshToken: pair.refreshToken,
+        tokenUrl: `${portal.url}/oauth/token/`,
+      },
+    });
+    const owner = store({ app: oauth(issued) });
+    const queue = queueOn(closer, redis.url, key, { prefix: 'rs5' });
+    await workerOn(closer, redis.url, key, {
+      prefix: 'rs5',
+      resolvePortal: owner.resolver,
+      onTokens: (id, pair) => void (owner.config[id] = oauth(pair)),
+    });
+    await queue.sendMany('app', notifications(5, 'rs5a'));
+    await until(async () => (await queue.stats('app')).sent === 5, 'sent after the first refresh');
+    const refreshed = owner.config.app as { oauth: { accessToken: string; refreshToken: string } };
+
+    // Two hours on, the kept pair has expired, and its refresh token is spent elsewhere: the
+    // owner authorised the app again and holds the pair that gave.
+    await control('/clock', 'PUT', { advanceMs: 2 * 3600_000 });
+    const answer = (await (
+      await fetch(`${portal.url}/oauth/token/`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: portal.tokens.clientId,
+          client_secret: portal.tokens.clientSecret,
+          refresh_token: refreshed.oauth.refreshToken,
+        }),
+      })
+    ).json()) as { access_token: string; refresh_token: string };
+    await queue.sendMany('app', notifications(5, 'rs5b'));
+    await until(async () => (await queue.stats('app')).parked === 5, 'parked: invalid_grant');
+
+    owner.config.app = oauth({ accessToken: answer.access_token, refreshToken: answer.refresh_token });
+    expect(await queue.resume('app')).toMatchObject({
+      resumed: true,
+      reason: expect.stringMatching(/invalid_grant/),
+    });
+    await until(async () => (await queue.stats('app')).sent === 10, "sent with the store's pair");
+    expect(portal.portal.store.all().filter((n) => n.tag?.startsWith('rs5b'))).toHaveLength(5);
+  });
+
   test('a portal that is not parked: nothing done, said so; an unknown id: an error naming it', async () => {
     const queue = queueOn(closer, redis.url, key, { prefix: 'rs3', secretKey: undefined });
     const resumed: QueueEventMap['resumed'][] = [];
