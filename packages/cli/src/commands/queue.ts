@@ -64,7 +64,7 @@ function resumeLine(portal: string, r: ResumeResult): string {
 export const command = defineCommand({
   meta: {
     name: NAME,
-    summary: 'run a queue worker, or show the queue, for many portals on Redis',
+    summary: 'run a queue worker, show the queue, or resume a parked portal, on Redis',
     usage: 'queue worker | status | resume PORTAL --redis URL [options]',
     description: `Delivery for many portals from many processes, through Redis and BullMQ
 (@b24notify/queue). Portals and notifications are added from code (createQueue); the portal
@@ -81,7 +81,7 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
            was done (--json for the object); a portal that is not parked is left alone (exit 0),
            an id the queue never saw is exit 2
 
-Redis unreachable, not Redis, or refusing the password: both fail within --connect-timeout
+Redis unreachable, not Redis, or refusing the password: each action fails within --connect-timeout
 (at once for a refused password) with one line naming the address, password masked (exit 6;
 4 for the password). A running worker waits out a Redis restart.`,
     examples: [
