@@ -102,7 +102,10 @@ export interface PortalSummary {
 
 /** The registry of portals, kept in Redis encrypted with AES-256-GCM. */
 export interface PortalRegistry {
-  /** Register or replace a portal; checks the config first (a clear error names the field). */
+  /**
+   * Register or replace a portal; checks the config first (a clear error names the field). A
+   * parked portal goes again (a `resumed` event).
+   */
   set(portalId: string, config: PortalConfig): Promise<void>;
   /** A portal's config (decrypted), or undefined. OAuth tokens are the newest stored. */
   get(portalId: string): Promise<PortalConfig | undefined>;
@@ -112,7 +115,7 @@ export interface PortalRegistry {
   list(): Promise<PortalSummary[]>;
   /**
    * Store a new token pair for an OAuth portal (after the user authorised the app again) and
-   * resume its parked notifications.
+   * resume its parked notifications (a `resumed` event).
    */
   reauthorize(
     portalId: string,
@@ -216,7 +219,10 @@ export interface QueueEventMap {
     /** Why, and whether it may have been shown. */
     error: NonNullable<NotificationResult['error']>;
   };
-  /** A portal's credentials were refused: its notifications wait for `reauthorize`. */
+  /**
+   * A portal's credentials were refused: its notifications wait for `portals.reauthorize`,
+   * `portals.set` or {@link NotificationQueue.resume}.
+   */
   parked: {
     /** The portal. */
     portalId: string;
