@@ -40,7 +40,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./commands/outbox.js'),
   },
   queue: {
-    summary: 'run a queue worker, or show the queue, for many portals on Redis',
+    summary: 'run a queue worker, show the queue, or resume a parked portal, on Redis',
     load: () => import('./commands/queue.js'),
   },
   config: {

@@ -1,9 +1,9 @@
-/** `b24notify queue worker|status`: the built binary against a real redis-server and the emulator. */
+/** `b24notify queue worker|status|resume`: the built binary against a real redis-server and the emulator. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RunningEmulator } from '@b24notify/emulator';
-import { createQueue, type NotificationQueue } from '@b24notify/queue';
+import { createQueue, startWorker, type NotificationQueue, type PortalConfig } from '@b24notify/queue';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort, startRedis, type RunningRedis } from '../../queue/test/support/redis.js';
 import { BIN, emulator, json, run, sandbox, webhookCode } from './support.js';
@@ -74,6 +74,66 @@ describe('b24notify queue', () => {
     expect(json(one)).toMatchObject({ pending: 0, sending: 0, sent: 120, failed: 0, refused: 0, parked: 0 });
   });
 
+  test('resume: a portal parked for a refused webhook goes again once the store is fixed; no key needed', async () => {
+    const prefix = 'cliresume';
+    const producer = createQueue({ connection: redis.url, prefix });
+    const store: Record<string, PortalConfig> = {
+      broken: {
+        webhookUrl: emu.webhookUrl.replace(/\/rest\/(\d+)\/[^/]+\//, '/rest/$1/not-the-code/'),
+        clientId: 'cli-resume',
+      },
+    };
+    const worker = await startWorker({
+      connection: redis.url,
+      prefix,
+      sweepInterval: 500,
+      resolvePortal: (id) => store[id],
+    });
+    const env = { ...box.env };
+    try {
+      await producer.sendMany(
+        'broken',
+        Array.from({ length: 5 }, (_, i) => ({ key: `cli-resume-${i}`, userId: 1, message: `resume ${i}` })),
+      );
+      await until(async () => (await producer.stats('broken')).parked === 5, '5 parked');
+      store.broken = { webhookUrl: emu.webhookUrl, clientId: 'cli-resume' };
+
+      const r = await run(['queue', 'resume', 'broken', '--redis', redis.url, '--prefix', prefix], { env });
+      expect(r.code, r.all).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stdout).toMatch(/^portal broken resumed: 5 waiting go again \(it was parked for .+\)\n$/);
+      expect(r.all).not.toContain('not-the-code');
+      expect(r.all).not.toContain(webhookCode(emu));
+      await until(async () => (await producer.stats('broken')).sent === 5, '5 sent after resume');
+
+      const again = await run(['queue', 'resume', 'broken', '--redis', redis.url, '--prefix', prefix], {
+        env,
+      });
+      expect(again.code, again.all).toBe(0);
+      expect(again.stdout).toBe('portal broken is not parked: nothing to do (0 waiting)\n');
+      const asJson = await run(
+        ['queue', 'resume', '--portal', 'broken', '--redis', redis.url, '--prefix', prefix, '--json'],
+        { env },
+      );
+      expect(json(asJson)).toEqual({ portal: 'broken', resumed: false, waiting: 0 });
+
+      const unknown = await run(['queue', 'resume', 'brokn', '--redis', redis.url, '--prefix', prefix], {
+        env,
+      });
+      expect(unknown.code).toBe(2);
+      expect(unknown.stdout).toBe('');
+      expect(unknown.stderr).toMatch(/^b24notify queue: portalId "brokn": no such portal/);
+      expect(unknown.stderr).not.toMatch(/\n\s+at /);
+      const none = await run(['queue', 'resume', '--redis', redis.url], { env });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('resume PORTAL');
+    } finally {
+      await worker.close();
+      await producer.close();
+    }
+  });
+
   test('usage errors name what to fix', async () => {
     const noRedis = await run(['queue', 'status'], { env: box.env });
     expect(noRedis.code).toBe(2);
@@ -82,7 +142,7 @@ describe('b24notify queue', () => {
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('B24NOTIFY_QUEUE_KEY');
     const badAction = await run(['queue', 'drain', '--redis', redis.url], { env: box.env });
-    expect(badAction.stderr).toContain('expected worker, status');
+    expect(badAction.stderr).toContain('expected worker, status, resume');
     const badPortal = await run(['queue', 'status', '--redis', redis.url, '--portal', 'no way!'], {
       env: box.env,
     });

@@ -1,9 +1,41 @@
-/** The queue's events, read from the capped stream the workers write (`P:events`). */
-import type { Redis } from 'ioredis';
+/**
+ * The queue's events, read from the capped stream (`P:events`) the workers write (`sent`,
+ * `failed`, `parked`, `refused`) and the producers' calls that resume a portal (`resumed`).
+ */
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { QueueEventMap } from './types.js';
 
 type Listener = (payload: never) => void;
+
+/** The stream's length, roughly: the newest events are kept (`MAXLEN ~`). */
+const EVENTS_KEPT = 10000;
+
+/**
+ * Queue the `resumed` event on `multi`, so that it is written in the same step as the change of
+ * state it reports.
+ */
+export function addResumed(
+  multi: ChainableCommander,
+  keys: Keys,
+  event: QueueEventMap['resumed'],
+): ChainableCommander {
+  return multi.xadd(
+    keys.events,
+    'MAXLEN',
+    '~',
+    EVENTS_KEPT,
+    '*',
+    'type',
+    'resumed',
+    'portal',
+    event.portalId,
+    'reason',
+    event.reason,
+    'by',
+    event.by,
+  );
+}
 
 function fields(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -46,7 +78,13 @@ export class EventReader {
         error: JSON.parse(entry.error ?? '{}') as QueueEventMap['failed']['error'],
       };
     } else if (type === 'parked') payload = { portalId: entry.portal ?? '', reason: entry.reason ?? '' };
-    else if (type === 'refused') payload = { portalId: entry.portal ?? '', code: entry.code ?? '' };
+    else if (type === 'resumed') {
+      payload = {
+        portalId: entry.portal ?? '',
+        reason: entry.reason ?? '',
+        by: (entry.by ?? 'resume') as QueueEventMap['resumed']['by'],
+      };
+    } else if (type === 'refused') payload = { portalId: entry.portal ?? '', code: entry.code ?? '' };
     else return;
     for (const listener of this.#listeners.get(type) ?? []) {
       try {

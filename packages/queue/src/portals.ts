@@ -6,6 +6,7 @@ import { B24ValidationError, createClient, type OAuthTokens } from 'b24notify';
 import type { Redis } from 'ioredis';
 import { open, seal } from './crypto.js';
 import { QueueError } from './errors.js';
+import { addResumed } from './events.js';
 import type { Keys } from './keys.js';
 import { checkPortalId } from './tag.js';
 import type { OAuthPortal, PortalConfig, PortalLimits, PortalRegistry, PortalSummary } from './types.js';
@@ -156,14 +157,23 @@ export class Registry implements PortalRegistry {
     const id = checkPortalId(portalId);
     const checked = checkConfig(config);
     const sealed = seal(this.#key(), id, checked);
-    await this.redis
+    const answers = await this.redis
       .multi()
       .hset(this.keys.portals, id, sealed)
       .hdel(this.keys.tokens, id)
       // A refresh under way with the old pair must not store over the new config.
       .hincrby(this.keys.tokgen, id, 1)
+      .hget(this.keys.parked, id)
       .hdel(this.keys.parked, id)
       .exec();
+    await this.#unparked(id, answers?.[3]?.[1], 'set');
+  }
+
+  /** Tell the listeners that a portal that `reason` had parked goes again, and give it a tick. */
+  async #unparked(id: string, reason: unknown, by: 'set' | 'reauthorize'): Promise<void> {
+    if (typeof reason === 'string') {
+      await addResumed(this.redis.multi(), this.keys, { portalId: id, reason, by }).exec();
+    }
     await this.resumed(id);
   }
 
@@ -254,12 +264,13 @@ export class Registry implements PortalRegistry {
       // A pair from a fresh authorisation: its lifetime runs from now.
       issuedAt: Date.now(),
     });
-    await this.redis
+    const answers = await this.redis
       .multi()
       .hset(this.keys.tokens, id, sealed)
       .hincrby(this.keys.tokgen, id, 1)
+      .hget(this.keys.parked, id)
       .hdel(this.keys.parked, id)
       .exec();
-    await this.resumed(id);
+    await this.#unparked(id, answers?.[2]?.[1], 'reauthorize');
   }
 }

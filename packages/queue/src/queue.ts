@@ -7,7 +7,7 @@ import { B24ValidationError, notificationCommand } from 'b24notify';
 import type { Redis } from 'ioredis';
 import { parseKey } from './crypto.js';
 import { QueueError } from './errors.js';
-import { EventReader } from './events.js';
+import { addResumed, EventReader } from './events.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { Registry } from './portals.js';
 import { checkConnectTimeout, checkPrefix, connect, disconnect, whenReady } from './redis.js';
@@ -23,6 +23,7 @@ import type {
   QueueOptions,
   QueueStats,
   RedisConnection,
+  ResumeResult,
   SendManyResult,
   SendOptions,
   SendResult,
@@ -366,8 +367,71 @@ export class NotificationQueue {
   }
 
   /**
+   * Take a parked portal out of the parked state, without new credentials and without the
+   * registry's key: for a portal whose config comes from your own store (`resolvePortal`), once
+   * the store holds the fix. Every worker asks its resolver again before the portal's next batch
+   * (the portal's token generation is bumped, which their kept configs are checked against), and
+   * the portal's tick is added, so its waiting notifications go. For a portal that is not in the
+   * registry, the refreshed OAuth pair the queue kept (sealed) is dropped: the resolver's pair is
+   * the one used, as the resolver must return the newest pair anyway (see `onTokens`). For a
+   * registered portal, the same as `portals.set` with its current config: the credentials stay.
+   * A `resumed` event is raised.
+   *
+   * A portal that is not parked: nothing is done, `{ resumed: false }`. A portal this queue has
+   * never seen (not registered, nothing ever queued for it): a `QueueError` `PORTAL` naming
+   * `portalId`, since that is most likely a mistyped id or another prefix.
+   *
+   * @example
+   * const { resumed, waiting } = await queue.resume('acme'); // after fixing acme in your store
+   */
+  async resume(portalId: string): Promise<ResumeResult> {
+    this.#open();
+    const id = checkPortalId(portalId);
+    await this.#ready();
+    const k = this.#keys;
+    const [[, reason], [, known], [, registered], [, ready], [, delayed]] = (await this.#redis
+      .multi()
+      .hget(k.parked, id)
+      .sismember(k.known, id)
+      .hexists(k.portals, id)
+      .llen(k.portal(id, 'ready'))
+      .zcard(k.portal(id, 'delayed'))
+      .exec()) as [
+      [unknown, string | null],
+      [unknown, number],
+      [unknown, number],
+      [unknown, number],
+      [unknown, number],
+    ];
+    const waiting = ready + delayed;
+    if (reason === null) {
+      if (known === 0 && registered === 0) {
+        throw new QueueError(
+          'PORTAL',
+          `portalId "${id}": no such portal in this queue (prefix "${k.prefix}"): it is not registered and nothing was ever queued for it; check the id and the prefix`,
+        );
+      }
+      return { resumed: false, waiting };
+    }
+    // One step: the bump reaches every worker's kept config before any tick can run unparked.
+    // Only a parked portal is bumped: none of its ticks runs, so no refresh under way is fenced
+    // out (its new pair would be lost). Only another un-park between the read above and this step
+    // could let a tick start in between; without a script of its own (scripts.ts) that is left.
+    const multi = this.#redis.multi().hincrby(k.tokgen, id, 1);
+    // Not in the registry: its kept pair is only a copy of what the resolver was told in onTokens.
+    if (registered === 0) multi.hdel(k.tokens, id);
+    multi.hdel(k.parked, id);
+    addResumed(multi, k, { portalId: id, reason, by: 'resume' });
+    await multi.exec();
+    await this.#wake(id);
+    // A tick left delayed from before the park (a retry's back-off) goes now.
+    await promoteTick(this.#bull, id);
+    return { resumed: true, reason, waiting };
+  }
+
+  /**
    * Listen to events from every worker (read from a capped stream in Redis, from now on): `sent`,
-   * `failed`, `parked`, `refused`.
+   * `failed`, `parked`, `resumed`, `refused`.
    */
   on<E extends keyof QueueEventMap>(event: E, listener: (payload: QueueEventMap[E]) => void): this {
     this.#open();

@@ -96,13 +96,16 @@ export interface PortalSummary {
   host: string;
   /** How it authenticates. */
   auth: 'webhook' | 'oauth';
-  /** True while its notifications wait for {@link PortalRegistry.reauthorize}. */
+  /** True while its notifications wait for {@link PortalRegistry.reauthorize}, `set` or `resume`. */
   parked: boolean;
 }
 
 /** The registry of portals, kept in Redis encrypted with AES-256-GCM. */
 export interface PortalRegistry {
-  /** Register or replace a portal; checks the config first (a clear error names the field). */
+  /**
+   * Register or replace a portal; checks the config first (a clear error names the field). A
+   * parked portal goes again (a `resumed` event).
+   */
   set(portalId: string, config: PortalConfig): Promise<void>;
   /** A portal's config (decrypted), or undefined. OAuth tokens are the newest stored. */
   get(portalId: string): Promise<PortalConfig | undefined>;
@@ -112,7 +115,7 @@ export interface PortalRegistry {
   list(): Promise<PortalSummary[]>;
   /**
    * Store a new token pair for an OAuth portal (after the user authorised the app again) and
-   * resume its parked notifications.
+   * resume its parked notifications (a `resumed` event).
    */
   reauthorize(
     portalId: string,
@@ -216,12 +219,27 @@ export interface QueueEventMap {
     /** Why, and whether it may have been shown. */
     error: NonNullable<NotificationResult['error']>;
   };
-  /** A portal's credentials were refused: its notifications wait for `reauthorize`. */
+  /**
+   * A portal's credentials were refused: its notifications wait for `portals.reauthorize`,
+   * `portals.set` or {@link NotificationQueue.resume}.
+   */
   parked: {
     /** The portal. */
     portalId: string;
     /** The refusal, e.g. `invalid_grant: …`. */
     reason: string;
+  };
+  /**
+   * A parked portal's notifications go again: {@link NotificationQueue.resume}, `portals.set` or
+   * `portals.reauthorize` took it out of the parked state.
+   */
+  resumed: {
+    /** The portal. */
+    portalId: string;
+    /** Why it had been parked, as its `parked` event said. */
+    reason: string;
+    /** Which call resumed it. */
+    by: 'resume' | 'set' | 'reauthorize';
   };
   /** The portal refused a request for its limits (503 / 429): the pacer's figures were off. */
   refused: {
@@ -230,6 +248,16 @@ export interface QueueEventMap {
     /** `QUERY_LIMIT_EXCEEDED`, `OPERATION_TIME_LIMIT` or `OVERLOAD_LIMIT`. */
     code: string;
   };
+}
+
+/** What {@link NotificationQueue.resume} did. */
+export interface ResumeResult {
+  /** True when the portal was parked and now is not; false when it was not parked (nothing done). */
+  resumed: boolean;
+  /** Why it had been parked (`WRONG_AUTH: …`, `invalid_grant: …`), when it was. */
+  reason?: string;
+  /** Its notifications waiting to be sent (pending and delayed), as it was resumed. */
+  waiting: number;
 }
 
 /** Options of {@link createQueue}. */

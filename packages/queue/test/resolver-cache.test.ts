@@ -103,7 +103,7 @@ describe('resolver cache', () => {
     await until(async () => (await queue.stats('p')).parked === 10, 'parked');
     expect(store.asked()).toBe(1);
 
-    // The owner fixes the store, and resumes the portal as the README says.
+    // The owner fixes the store, and resumes the portal with portals.set (queue.resume: resume.test.ts).
     store.set({ webhookUrl: emu.webhookUrl, clientId: 'rc3' });
     await queue.portals.set('p', { webhookUrl: emu.webhookUrl, clientId: 'rc3' });
     await until(async () => (await queue.stats('p')).sent === 10, 'sent after the fix');

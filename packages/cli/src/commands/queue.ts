@@ -1,9 +1,9 @@
 /**
- * `b24notify queue worker|status`: the Redis queue (`@b24notify/queue`, an optional dependency
- * loaded only here) from the shell. `worker` runs one worker process until SIGTERM or Ctrl+C,
- * then stops gracefully; `status` shows what waits, per portal.
+ * `b24notify queue worker|status|resume`: the Redis queue (`@b24notify/queue`, an optional
+ * dependency loaded only here) from the shell. `worker` runs one worker process until SIGTERM or
+ * Ctrl+C, then stops gracefully; `status` shows what waits, per portal; `resume` un-parks one.
  */
-import type { QueueStats } from '@b24notify/queue';
+import type { QueueStats, ResumeResult } from '@b24notify/queue';
 import { defineCommand } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { helpFlag, outputFlags } from '../flags.js';
@@ -13,7 +13,7 @@ import { emit } from '../output.js';
 import { intInRange } from '../parse.js';
 
 const NAME = 'queue';
-const ACTIONS = ['worker', 'status'] as const;
+const ACTIONS = ['worker', 'status', 'resume'] as const;
 
 /** The Redis URL: --redis, else $B24NOTIFY_REDIS_URL. Its password, if any, is a secret. */
 function redisUrl(io: Io, given: string | undefined): string {
@@ -44,7 +44,8 @@ function redisUrl(io: Io, given: string | undefined): string {
 function fromQueue(err: unknown): unknown {
   if (err instanceof Error && err.name === 'QueueError') {
     const code = (err as { code?: unknown }).code;
-    if (code === 'KEY') return new UsageError(err.message, NAME);
+    // KEY: the variable is missing; PORTAL: an id this queue never saw (a typo, another --prefix).
+    if (code === 'KEY' || code === 'PORTAL') return new UsageError(err.message, NAME);
     // The library names its option; here the flag is what to change.
     const message = err.message.replace('connectTimeoutMs', '--connect-timeout');
     if (code === 'REDIS') return new CliError(message, EXIT.network);
@@ -54,11 +55,17 @@ function fromQueue(err: unknown): unknown {
   return err;
 }
 
+/** What `resume` did, in one line. */
+function resumeLine(portal: string, r: ResumeResult): string {
+  if (!r.resumed) return `portal ${portal} is not parked: nothing to do (${r.waiting} waiting)`;
+  return `portal ${portal} resumed: ${r.waiting} waiting go again (it was parked for ${(r.reason ?? 'no reason given').replace(/\s+/g, ' ')})`;
+}
+
 export const command = defineCommand({
   meta: {
     name: NAME,
-    summary: 'run a queue worker, or show the queue, for many portals on Redis',
-    usage: 'queue worker | status --redis URL [options]',
+    summary: 'run a queue worker, show the queue, or resume a parked portal, on Redis',
+    usage: 'queue worker | status | resume PORTAL --redis URL [options]',
     description: `Delivery for many portals from many processes, through Redis and BullMQ
 (@b24notify/queue). Portals and notifications are added from code (createQueue); the portal
 registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32).
@@ -68,13 +75,19 @@ registry is encrypted with $B24NOTIFY_QUEUE_KEY (32 bytes: openssl rand -hex 32)
            and the process exits 0
   status   how many notifications are pending, delayed, sending, sent, failed, refused and
            parked, per portal (--portal for one)
+  resume   PORTAL: its notifications, parked because the portal refused its credentials, go
+           again, once they are fixed where the workers read them (your own store, with
+           resolvePortal); the workers ask for the config again. Needs no key. One line: what
+           was done (--json for the object); a portal that is not parked is left alone (exit 0),
+           an id the queue never saw is exit 2
 
-Redis unreachable, not Redis, or refusing the password: both fail within --connect-timeout
+Redis unreachable, not Redis, or refusing the password: each action fails within --connect-timeout
 (at once for a refused password) with one line naming the address, password masked (exit 6;
 4 for the password). A running worker waits out a Redis restart.`,
     examples: [
       'B24NOTIFY_QUEUE_KEY=... b24notify queue worker --redis redis://127.0.0.1:6379 --concurrency 8',
       'b24notify queue status --redis redis://127.0.0.1:6379 --portal acme',
+      'b24notify queue resume acme --redis redis://127.0.0.1:6379',
     ],
   },
   positionals: true,
@@ -96,7 +109,11 @@ Redis unreachable, not Redis, or refusing the password: both fail within --conne
       valueName: 'N',
       description: 'worker: batches under way at once (default 8)',
     },
-    portal: { type: 'string', valueName: 'ID', description: 'status: only this portal' },
+    portal: {
+      type: 'string',
+      valueName: 'ID',
+      description: 'status: only this portal; resume: the portal (or as the argument)',
+    },
     ...outputFlags,
     ...helpFlag,
   },
@@ -109,6 +126,10 @@ Redis unreachable, not Redis, or refusing the password: both fail within --conne
           : `unknown action "${action}": expected ${ACTIONS.join(', ')}`,
         NAME,
       );
+    }
+    const portal = action === 'resume' ? (rest.shift() ?? values.portal) : undefined;
+    if (action === 'resume' && portal === undefined) {
+      throw new UsageError('resume PORTAL: name the portal id whose notifications should go again', NAME);
     }
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, NAME);
     const connection = redisUrl(io, values.redis);
@@ -126,6 +147,18 @@ Redis unreachable, not Redis, or refusing the password: both fail within --conne
       ...(key ? { secretKey: key } : {}),
     };
     try {
+      if (action === 'resume') {
+        const queue = lib.createQueue(common);
+        try {
+          const result = await queue.resume(portal ?? '');
+          if (values.json || values.pretty || values.quiet || values.out) {
+            emit(io, { portal, ...result }, values, NAME, () => (result.resumed ? 'resumed' : 'not-parked'));
+          } else io.out(`${resumeLine(portal ?? '', result)}\n`);
+          return EXIT.ok;
+        } finally {
+          await queue.close();
+        }
+      }
       if (action === 'status') {
         const queue = lib.createQueue(common);
         try {
