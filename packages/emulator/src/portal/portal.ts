@@ -45,6 +45,9 @@ function bytesEqual(left: Buffer, right: Buffer): boolean {
   return timingSafeEqual(left, left.length === right.length ? right : left) && left.length === right.length;
 }
 
+/** `webhook#N` by N, made once each (see {@link Portal.webhookKey}). */
+const WEBHOOK_KEYS: string[] = [];
+
 function token(): string {
   // Bitrix24 tokens are hex strings of about this length.
   return randomBytes(35).toString('hex').slice(0, 70);
@@ -137,7 +140,9 @@ export class Portal extends EventEmitter<PortalEvents> {
 
   /** A stable, secret-free name for a webhook, used as its budget and tag scope. */
   webhookKey(w: WebhookConfig): string {
-    return `webhook#${this.config.webhooks.indexOf(w) + 1}`;
+    const n = this.config.webhooks.indexOf(w) + 1;
+    // One string per webhook, not one per call: every notification a webhook sends keeps it.
+    return (WEBHOOK_KEYS[n] ??= `webhook#${n}`);
   }
 
   app(clientId: string): AppConfig | undefined {
