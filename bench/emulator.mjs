@@ -11,6 +11,42 @@
 // gap is the emulator's own work per call (JSON parse, auth, store, time block, request log,
 // stringify) and the garbage collection of what it keeps (every notification, the last
 // `requestLogSize` requests): about 3 × bare node's CPU per request.
+//
+// Session 4 (`--cpu-prof` of the child and paired runs of the old and new build on a machine
+// shared with other benchmarks, so take the µs as proportions): the emulator no longer builds
+// a URL per request (`src/wire/target.ts` cuts plain targets, the URL parser takes the rest),
+// remembers each REST path's route with the log's masked path (`routeOf` in `src/rest.ts`),
+// encodes webhook codes once for the constant-time compare, skips the content-type parser
+// for plain `application/json`, shares one `webhook#N` string per webhook, and does not look
+// for a fault rule when there is none. Already in place before: the date string cached per
+// second, headers as a flat list, the request log masking when read, not written, objects of
+// one shape. Paired runs (old build, new build, bare, round-robin): 55 against 72 µs of server
+// CPU per request (median of 7, -23 %), ratio 0.50 against 0.33; again later, 59.5 against
+// 67.8 µs (median of 5), ratio 0.52 against 0.48; bare node:http 20–30 µs. Where the rest goes, per
+// request, under the profiler (≈70 µs profiled; bare ≈30 µs profiled):
+//   kernel send (writev)                       ~36 µs   bare ~20 µs
+//   Node's HTTP parser, streams, timers        ~8 µs    bare ~4 µs (the emulator's extra:
+//                                                       readBody's listeners and promise, the
+//                                                       async handler and its catch)
+//   answer: JSON.stringify (5 doubles in `time`), headers, end   ~4 + 3.7 µs   bare ~2 µs
+//   body: JSON.parse, the nesting scan, the prototype-key strip  ~3 µs (safety: 400 on over-deep
+//                                                       JSON, no prototype pollution)
+//   garbage collection                         ~2.3 µs  bare ~1.6 µs; grows with the store, which
+//                                                       keeps every notification (no TAG): server
+//                                                       CPU per request rises run after run
+//   method + store (3 indexes, so reads at 100,000 cost their page)   ~2.2 µs
+//   the router closure and handleRest itself   ~4 µs
+//   executeCall (scope, budget, context)       ~1.3 µs
+//   auth (every webhook compared in constant time)   ~1.2 µs
+//   request log, chaos pick, time block, routing     < 0.5 µs each
+// The emulator's own JavaScript is now about a third of its CPU per request; the larger part
+// is the kernel send, which the profile charges the emulator more per answer than bare node
+// (~31–36 µs against ~20–25). Unproven guess: the receiver's wake-ups, paid inside the
+// sender's writev on this VM, come more often when the server is slower than autocannon and
+// finds it asleep. A bare server with a busy wait added was measured to test it (beyond the
+// wait: 36–41 µs at 0 µs, 38–58 µs at 30 µs) on a machine too busy to settle it; re-run that on
+// a quiet one. If it holds, µs saved in JavaScript also shrink the writev. 0.8 needs about
+// 30 µs per request in all.
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';

@@ -10,6 +10,7 @@ import { str } from './methods/params.js';
 import type { Caller, Portal } from './portal/portal.js';
 import { parseBody, parseQuery, type Params } from './wire/body.js';
 import { errorBody, readBody, sendJson } from './wire/http.js';
+import type { RequestTarget } from './wire/target.js';
 import { timeBlock, type PlainTimeBlock, type TimeBlock } from './wire/time.js';
 
 /** Where a REST path points: a webhook call or an OAuth/session call, and the method. */
@@ -18,6 +19,10 @@ export interface RestRoute {
   webhook?: { userId: number; code: string };
   /** `json` unless the path ends in `.xml`. */
   format: 'json' | 'xml';
+  /** The path as the request log shows it: the webhook code masked. */
+  logPath: string;
+  /** The method as the request log shows it: masked too when it holds a `/` (from `%2F`). */
+  logMethod: string;
 }
 
 /**
@@ -62,7 +67,34 @@ export function parseRestPath(pathname: string): RestRoute | undefined {
     method = method.slice(0, -4);
     format = 'xml';
   }
-  return { method, format, ...(webhook ? { webhook } : {}) };
+  return {
+    method,
+    format,
+    ...(webhook ? { webhook } : {}),
+    logPath: webhook ? `/rest/${webhook.userId}/***/${method}` : maskWebhookCode(pathname),
+    // A method with a `/` came from `%2F` in the path, and may hold a webhook code.
+    logMethod: method.includes('/') ? maskWebhookCode(pathname) : method,
+  };
+}
+
+/** Routes of paths seen lately, or null for a path that is no REST route. */
+const routes = new Map<string, RestRoute | null>();
+
+/** Paths {@link routeOf} remembers; past this it starts afresh, so odd paths cannot grow it. */
+const ROUTES_KEPT = 1000;
+
+/**
+ * {@link parseRestPath}, remembered: a client calls the same few URLs again and again, and
+ * this runs on every REST request (see `bench/emulator.mjs`). A path's route depends on
+ * nothing else, so one table serves every portal; routes are shared and never changed.
+ */
+function routeOf(pathname: string): RestRoute | undefined {
+  const known = routes.get(pathname);
+  if (known !== undefined) return known ?? undefined;
+  const route = parseRestPath(pathname);
+  if (routes.size >= ROUTES_KEPT) routes.clear();
+  routes.set(pathname, route ?? null);
+  return route;
 }
 
 /** The answer of one method call, before it is wrapped for HTTP or for a batch. */
@@ -230,9 +262,9 @@ function sessionUser(portal: Portal, params: Params, req: IncomingMessage): numb
 }
 
 /** Merge query and body like PHP's `$_REQUEST`: body values win. */
-function requestParams(url: URL, contentType: string | undefined, body: Buffer): Params {
-  if (url.search.length <= 1) return parseBody(contentType, body);
-  const query = parseQuery(url.search.slice(1));
+function requestParams(search: string, contentType: string | undefined, body: Buffer): Params {
+  if (search.length <= 1) return parseBody(contentType, body);
+  const query = parseQuery(search.slice(1));
   if (body.length === 0) return query;
   return { ...query, ...parseBody(contentType, body) };
 }
@@ -311,7 +343,7 @@ export async function handleRest(
   portal: Portal,
   req: IncomingMessage,
   res: ServerResponse,
-  url: URL,
+  target: RequestTarget,
   secure: boolean,
   runBatch: (caller: Caller, params: Params, requestId: number, created: number[]) => CallOutcome,
 ): Promise<void> {
@@ -324,7 +356,7 @@ export async function handleRest(
   let route: RestRoute | undefined;
   let pathError: unknown;
   try {
-    route = parseRestPath(url.pathname);
+    route = routeOf(target.pathname);
   } catch (err) {
     pathError = err;
   }
@@ -341,7 +373,7 @@ export async function handleRest(
     requestBytes += body.length;
     if (pathError) throw pathError;
     if (!route) throw portal.error('ERROR_METHOD_NOT_FOUND');
-    params = requestParams(url, req.headers['content-type'], body);
+    params = requestParams(target.search, req.headers['content-type'], body);
     if (route.format === 'xml') {
       throw new RestError('INVALID_REQUEST', 'The emulator answers JSON only: drop the .xml suffix', 400);
     }
@@ -383,11 +415,8 @@ export async function handleRest(
       id: requestId ?? portal.log.nextId(),
       at,
       httpMethod: req.method ?? 'GET',
-      path: route?.webhook
-        ? `/rest/${route.webhook.userId}/***/${route.method}`
-        : maskWebhookCode(url.pathname),
-      // A method with a `/` came from `%2F` in the path, and may hold a webhook code.
-      method: route && !route.method.includes('/') ? route.method : maskWebhookCode(url.pathname),
+      path: route ? route.logPath : maskWebhookCode(target.pathname),
+      method: route ? route.logMethod : maskWebhookCode(target.pathname),
       transport,
       // Masked when read (see RequestLog): this runs on every request.
       params,

@@ -14,6 +14,7 @@ import type { Portal } from './portal/portal.js';
 import { handleRest } from './rest.js';
 import type { TlsMaterial } from './tls.js';
 import { sendJson } from './wire/http.js';
+import { parseTarget } from './wire/target.js';
 
 /** Options of the request router beyond the portal itself. */
 export interface HandlerOptions {
@@ -68,24 +69,21 @@ export function createHostingHandler(
       });
       return;
     }
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
+    const target = parseTarget(req.url ?? '/');
+    if (!target) {
       sendJson(res, 400, { error: 'INVALID_REQUEST', error_description: 'Malformed request target' });
       return;
     }
     const named = directory.byHost(req.headers.host);
     const { portal } = named ?? listener;
-    const base = named ? named.url : listenerUrl();
-    const path = url.pathname;
+    const path = target.pathname;
     let work: Promise<void>;
     if (path.startsWith('/rest/'))
-      work = handleRest(portal, req, res, url, secure, batches.get(portal) ?? batchOf(portal));
+      work = handleRest(portal, req, res, target, secure, batches.get(portal) ?? batchOf(portal));
     else if (path === '/oauth/token/' || path === '/oauth/token')
-      work = handleOAuth(portal, req, res, url, base);
+      work = handleOAuth(portal, req, res, fullUrl(req), named ? named.url : listenerUrl());
     else if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
-      work = handleControl(portal, req, res, url, base, directory);
+      work = handleControl(portal, req, res, fullUrl(req), named ? named.url : listenerUrl(), directory);
     } else if (isInboxPath(path)) {
       work = serveInbox(req, res, path, options.uiDir);
     } else {
@@ -99,6 +97,14 @@ export function createHostingHandler(
       else res.destroy();
     });
   };
+}
+
+/**
+ * The request's URL for the handlers that read more than its path and query (the OAuth
+ * server, the control API). `parseTarget` has already accepted the target, so this parses.
+ */
+function fullUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? '/', 'http://localhost');
 }
 
 /** An HTTP or HTTPS server for the portal, not yet listening. */

@@ -36,11 +36,17 @@ export interface PortalEvents {
 
 /** Compare secrets in constant time, so response timing says nothing about how much matched. */
 export function secretEquals(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
+  return bytesEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/** {@link secretEquals} for secrets already encoded. */
+function bytesEqual(left: Buffer, right: Buffer): boolean {
   // Comparing against itself on a length mismatch keeps the time independent of where it differs.
   return timingSafeEqual(left, left.length === right.length ? right : left) && left.length === right.length;
 }
+
+/** `webhook#N` by N, made once each (see {@link Portal.webhookKey}). */
+const WEBHOOK_KEYS: string[] = [];
 
 function token(): string {
   // Bitrix24 tokens are hex strings of about this length.
@@ -61,6 +67,8 @@ export class Portal extends EventEmitter<PortalEvents> {
   readonly #users = new Map<number, UserConfig>();
   /** Sessions of the web interface (cookie auth), only to answer WRONG_AUTH_TYPE where the docs say so. */
   readonly sessions = new Map<string, number>();
+  /** Webhook codes as bytes for {@link Portal.findWebhook}; replaced webhooks drop out with their objects. */
+  readonly #webhookBytes = new WeakMap<WebhookConfig, { code: string; bytes: Buffer }>();
 
   constructor(
     readonly config: PortalConfig,
@@ -115,17 +123,32 @@ export class Portal extends EventEmitter<PortalEvents> {
 
   /** The webhook with this owner and code, compared in constant time. */
   findWebhook(userId: number, code: string): WebhookConfig | undefined {
+    const given = Buffer.from(code);
     let found: WebhookConfig | undefined;
     for (const w of this.config.webhooks) {
       // Every webhook is compared, so timing does not reveal which ones exist.
-      if (secretEquals(w.code, code) && w.userId === userId) found = w;
+      if (bytesEqual(this.#codeBytes(w), given) && w.userId === userId) found = w;
     }
     return found;
   }
 
+  /**
+   * A webhook's code as bytes, encoded once rather than on every call it authenticates; the
+   * code is kept beside them, so a webhook whose code is changed in place is encoded again.
+   */
+  #codeBytes(w: WebhookConfig): Buffer {
+    const known = this.#webhookBytes.get(w);
+    if (known?.code === w.code) return known.bytes;
+    const bytes = Buffer.from(w.code);
+    this.#webhookBytes.set(w, { code: w.code, bytes });
+    return bytes;
+  }
+
   /** A stable, secret-free name for a webhook, used as its budget and tag scope. */
   webhookKey(w: WebhookConfig): string {
-    return `webhook#${this.config.webhooks.indexOf(w) + 1}`;
+    const n = this.config.webhooks.indexOf(w) + 1;
+    // One string per webhook, not one per call: every notification a webhook sends keeps it.
+    return (WEBHOOK_KEYS[n] ??= `webhook#${n}`);
   }
 
   app(clientId: string): AppConfig | undefined {
