@@ -20,6 +20,7 @@ import {
   type PortalConfig,
   type PortalLimits,
 } from '@b24notify/queue';
+import { afterAll, beforeAll } from 'vitest';
 import { startWorkerProcesses, stopAll, type WorkerProcess } from './processes.js';
 import { startRedis, type RedisOptions, type RunningRedis } from './redis.js';
 
@@ -390,13 +391,19 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
-/** Start Redis, the portals (registered with the queue) and `workers` worker processes. */
-export async function startScenario(options: {
+/** What a scenario runs. */
+export interface ScenarioOptions {
   portals: readonly PortalSpec[];
+  /** How many worker processes. */
   workers: number;
+  /** How its redis-server keeps its data. @default { appendfsync: 'everysec' } */
   redis?: RedisOptions;
+  /** Over {@link TEST_WORKER_OPTIONS}, for every worker process. */
   workerOptions?: Record<string, unknown>;
-}): Promise<Scenario> {
+}
+
+/** Start Redis, the portals (registered with the queue) and `workers` worker processes. */
+export async function startScenario(options: ScenarioOptions): Promise<Scenario> {
   const secretKey = randomBytes(32).toString('hex');
   const prefix = `fleet${randomBytes(3).toString('hex')}`;
   const redis = await startRedis(options.redis ?? { appendfsync: 'everysec' });
@@ -426,6 +433,45 @@ export async function startScenario(options: {
     throw err;
   }
   return { redis, fleet, queue, workers, prefix, secretKey, close };
+}
+
+/**
+ * One scenario for the whole test file: started by `beforeAll`, closed by `afterAll` (both
+ * bounded at two minutes, as starting and stopping processes on a busy machine is slow). The
+ * returned scenario reads through to the running one, so a file writes `s.queue` in its tests
+ * as it would with its own; read before `beforeAll` has run, it throws.
+ */
+export function useScenario(options: ScenarioOptions): Scenario {
+  let running: Scenario | undefined;
+  beforeAll(async () => {
+    running = await startScenario(options);
+  }, 120_000);
+  afterAll(() => running?.close(), 120_000);
+  const started = (): Scenario => {
+    if (!running) throw new Error('the scenario is not started: read it inside a test or hook');
+    return running;
+  };
+  return {
+    get redis() {
+      return started().redis;
+    },
+    get fleet() {
+      return started().fleet;
+    },
+    get queue() {
+      return started().queue;
+    },
+    get workers() {
+      return started().workers;
+    },
+    get prefix() {
+      return started().prefix;
+    },
+    get secretKey() {
+      return started().secretKey;
+    },
+    close: () => running?.close() ?? Promise.resolve(),
+  };
 }
 
 /** Stored notifications of every portal of the fleet, by portal id (one request each). */
