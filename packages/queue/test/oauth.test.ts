@@ -11,33 +11,21 @@ import { Keys } from '../src/keys.js';
 import { renewMarginMs, TokenKeeper } from '../src/oauth.js';
 import { Registry } from '../src/portals.js';
 import { defineScripts } from '../src/scripts.js';
-import { batchSizes, emulator, notifications, requests, tagCounts, until } from './support/queue.js';
+import {
+  batchSizes,
+  emulator,
+  issueTokens,
+  notifications,
+  oauthPortal,
+  requests,
+  spentTokens,
+  startupPair,
+  tagCounts,
+  until,
+} from './support/queue.js';
 import { useQueueTestbed } from './support/testbed.js';
 
 const bed = useQueueTestbed();
-
-/** A new token pair from the emulator's app, optionally with its access token already expired. */
-async function tokens(expired = false): Promise<{ accessToken: string; refreshToken: string }> {
-  const res = await fetch(`${bed.emu.url}/_emulator/api/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ expired }),
-  });
-  const t = (await res.json()) as { accessToken: string; refreshToken: string };
-  return { accessToken: t.accessToken, refreshToken: t.refreshToken };
-}
-
-function oauthConfig(pair: { accessToken: string; refreshToken: string }) {
-  return {
-    portal: bed.emu.url,
-    oauth: {
-      clientId: bed.emu.tokens.clientId,
-      clientSecret: bed.emu.tokens.clientSecret,
-      ...pair,
-      tokenUrl: `${bed.emu.url}/oauth/token/`,
-    },
-  };
-}
 
 const refreshes = async (): Promise<number> => (await requests(bed.emu, 'oauth.token')).length;
 
@@ -45,7 +33,7 @@ describe('oauth', () => {
   test('an expired token is refreshed once, stored sealed, and handed to onTokens', async () => {
     const before = await refreshes();
     const queue = bed.queue({ prefix: 'o1' });
-    await queue.portals.set('app', oauthConfig(await tokens(true)));
+    await queue.portals.set('app', oauthPortal(bed.emu, await issueTokens(bed.emu, true)));
     const seen: OAuthTokens[] = [];
     await bed.worker({ prefix: 'o1', onTokens: (_id, t) => void seen.push(t) });
     await bed.worker({ prefix: 'o1' });
@@ -67,8 +55,8 @@ describe('oauth', () => {
       conns.forEach(defineScripts);
       const secret = parseKey(bed.key);
       const registries = conns.map((c) => new Registry(c, keys, secret, () => Promise.resolve()));
-      const pair = await tokens(true);
-      const config = oauthConfig(pair);
+      const pair = await issueTokens(bed.emu, true);
+      const config = oauthPortal(bed.emu, pair);
       await registries[0]?.set('app', config);
       const told: string[] = [];
       const keepers = conns.map(
@@ -90,17 +78,8 @@ describe('oauth', () => {
     const parked: QueueEventMap['parked'][] = [];
     queue.on('parked', (e) => parked.push(e));
     // A spent refresh token: refreshing it is refused with invalid_grant.
-    const spent = await tokens(true);
-    await fetch(`${bed.emu.url}/oauth/token/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: bed.emu.tokens.clientId,
-        client_secret: bed.emu.tokens.clientSecret,
-        refresh_token: spent.refreshToken,
-      }),
-    });
-    await queue.portals.set('app', oauthConfig(spent));
+    const spent = await spentTokens(bed.emu);
+    await queue.portals.set('app', oauthPortal(bed.emu, spent));
     await queue.sendMany('app', notifications(120, 'pk'));
     await bed.worker({ prefix: 'o3' });
     await until(async () => (await queue.stats('app')).parked === 120, 'all parked');
@@ -111,7 +90,7 @@ describe('oauth', () => {
     expect((await queue.result('app', 'pk-0'))?.state).toBe('parked');
     expect(await queue.portals.list()).toEqual([expect.objectContaining({ id: 'app', parked: true })]);
 
-    await queue.portals.reauthorize('app', await tokens());
+    await queue.portals.reauthorize('app', await issueTokens(bed.emu));
     await until(async () => (await queue.stats('app')).sent === 120, 'all sent after reauthorize');
     expect((await queue.result('app', 'pk-0'))?.state).toBe('sent');
   });
@@ -129,18 +108,7 @@ describe('oauth', () => {
     // Access tokens of 50 s: under the one-minute margin, every tick used to renew one.
     const short = bed.closer.add(await emulator({ portal: { accessTokenTtl: 50 } }));
     const queue = bed.queue({ prefix: 'o4' });
-    const t = short.tokens;
-    await queue.portals.set('app', {
-      portal: short.url,
-      oauth: {
-        clientId: t.clientId,
-        clientSecret: t.clientSecret,
-        accessToken: t.accessToken,
-        refreshToken: t.refreshToken,
-        expiresAt: t.expiresAt * 1000,
-        tokenUrl: `${short.url}/oauth/token/`,
-      },
-    });
+    await queue.portals.set('app', oauthPortal(short, startupPair(short)));
     await queue.sendMany('app', notifications(500, 'st'));
     await bed.worker({ prefix: 'o4' });
     await until(async () => (await queue.stats('app')).sent === 500, '500 sent');

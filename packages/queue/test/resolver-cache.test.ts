@@ -5,7 +5,7 @@
  */
 import type { PortalConfig } from '@b24notify/queue';
 import { describe, expect, test } from 'vitest';
-import { notifications, until } from './support/queue.js';
+import { issueTokens, notifications, oauthPortal, spentTokens, until } from './support/queue.js';
 import { useQueueTestbed } from './support/testbed.js';
 
 const bed = useQueueTestbed();
@@ -26,29 +26,6 @@ function counting(initial: PortalConfig): {
     },
     asked: () => asked,
     set: (next) => (config = next),
-  };
-}
-
-/** A new token pair from the emulator's app, optionally with its access token already expired. */
-async function tokens(expired = false): Promise<{ accessToken: string; refreshToken: string }> {
-  const res = await fetch(`${bed.emu.url}/_emulator/api/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ expired }),
-  });
-  const t = (await res.json()) as { accessToken: string; refreshToken: string };
-  return { accessToken: t.accessToken, refreshToken: t.refreshToken };
-}
-
-function oauthConfig(pair: { accessToken: string; refreshToken: string }): PortalConfig {
-  return {
-    portal: bed.emu.url,
-    oauth: {
-      clientId: bed.emu.tokens.clientId,
-      clientSecret: bed.emu.tokens.clientSecret,
-      ...pair,
-      tokenUrl: `${bed.emu.url}/oauth/token/`,
-    },
   };
 }
 
@@ -97,25 +74,16 @@ describe('resolver cache', () => {
   test('reauthorize: the resolver is asked again', async () => {
     const queue = bed.queue({ prefix: 'rc4' });
     // A spent refresh token and an expired access token: the refresh is refused, the portal parked.
-    const spent = await tokens(true);
-    await fetch(`${bed.emu.url}/oauth/token/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: bed.emu.tokens.clientId,
-        client_secret: bed.emu.tokens.clientSecret,
-        refresh_token: spent.refreshToken,
-      }),
-    });
-    await queue.portals.set('p', oauthConfig(spent));
-    const store = counting(oauthConfig(spent));
+    const spent = await spentTokens(bed.emu);
+    await queue.portals.set('p', oauthPortal(bed.emu, spent));
+    const store = counting(oauthPortal(bed.emu, spent));
     await queue.sendMany('p', notifications(10, 'rc4'));
     await bed.worker({ prefix: 'rc4', resolvePortal: store.resolvePortal });
     await until(async () => (await queue.stats('p')).parked === 10, 'parked');
     expect(store.asked()).toBe(1);
 
-    const fresh = await tokens();
-    store.set(oauthConfig(fresh));
+    const fresh = await issueTokens(bed.emu);
+    store.set(oauthPortal(bed.emu, fresh));
     await queue.portals.reauthorize('p', fresh);
     await until(async () => (await queue.stats('p')).sent === 10, 'sent after reauthorize');
     expect(store.asked()).toBe(2);
@@ -123,13 +91,13 @@ describe('resolver cache', () => {
 
   test('a token refreshed by the worker: the resolver, told in onTokens, is asked again', async () => {
     const queue = bed.queue({ prefix: 'rc5' });
-    const store = counting(oauthConfig(await tokens(true)));
+    const store = counting(oauthPortal(bed.emu, await issueTokens(bed.emu, true)));
     await queue.sendMany('p', notifications(100, 'rc5'));
     await bed.worker({
       prefix: 'rc5',
       secretKey: undefined,
       resolvePortal: store.resolvePortal,
-      onTokens: (_id, pair) => store.set(oauthConfig(pair)),
+      onTokens: (_id, pair) => store.set(oauthPortal(bed.emu, pair)),
     });
     await until(async () => (await queue.stats('p')).sent === 100, '100 sent');
     expect(store.asked()).toBe(2);

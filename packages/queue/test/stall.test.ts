@@ -5,7 +5,7 @@
  * the pacer's margin, and the portal must still refuse none.
  */
 import { expect, test } from 'vitest';
-import { notifications, requests, tagCounts, until } from './support/queue.js';
+import { notifications, oauthPortal, requests, startupPair, tagCounts, until } from './support/queue.js';
 import { useQueueTestbed } from './support/testbed.js';
 
 /** A bucket drained in seconds, so the run is short and nearly every request meets it full. */
@@ -29,19 +29,7 @@ test('two requests held on their way beyond the margin, then both ticks sending 
   const queue = bed.queue({ prefix: 's1' });
   const limits = { bucket: BUCKET };
   await queue.portals.set('hook', { webhookUrl: bed.emu.webhookUrl, clientId: 'stall', limits });
-  const t = bed.emu.tokens;
-  await queue.portals.set('app', {
-    portal: bed.emu.url,
-    oauth: {
-      clientId: t.clientId,
-      clientSecret: t.clientSecret,
-      accessToken: t.accessToken,
-      refreshToken: t.refreshToken,
-      expiresAt: t.expiresAt * 1000,
-      tokenUrl: `${bed.emu.url}/oauth/token/`,
-    },
-    limits,
-  });
+  await queue.portals.set('app', { ...oauthPortal(bed.emu, startupPair(bed.emu)), limits });
   await queue.sendMany('hook', notifications(600, 'h'));
   await queue.sendMany('app', notifications(600, 'a'));
   // The first batch of each is held on its way, as by a descheduled worker or a slow network (a

@@ -22,6 +22,7 @@ import {
 } from '@b24notify/queue';
 import { afterAll, beforeAll } from 'vitest';
 import { startWorkerProcesses, stopAll, type WorkerProcess } from './processes.js';
+import { oauthPortal, startupPair } from './queue.js';
 import { startRedis, type RedisOptions, type RunningRedis } from './redis.js';
 
 /** One portal of the fleet. */
@@ -168,22 +169,10 @@ export async function startPortal(spec: PortalSpec): Promise<FleetPortal> {
   const counts = freshCounts();
   emu.portal.on('request', (entry: RequestLogEntry) => count(counts, entry));
   const limits = limitsOf(spec);
-  const t = emu.tokens;
   const config: PortalConfig =
     spec.auth === 'webhook'
       ? { webhookUrl: emu.webhookUrl, clientId: `fleet-${spec.id}`, limits }
-      : {
-          portal: emu.url,
-          oauth: {
-            clientId: t.clientId,
-            clientSecret: t.clientSecret,
-            accessToken: t.accessToken,
-            refreshToken: t.refreshToken,
-            expiresAt: t.expiresAt * 1000,
-            tokenUrl: `${emu.url}/oauth/token/`,
-          },
-          limits,
-        };
+      : { ...oauthPortal(emu, startupPair(emu)), limits };
   return { spec, id: spec.id, emu, config, counts };
 }
 
