@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   createQueue,
   QueueError,
@@ -15,11 +15,12 @@ import {
   type RedisConnection,
 } from '@b24notify/queue';
 import { redisAddress } from '../src/redis.js';
-import { freePort, startRedis, type RunningRedis } from './support/redis.js';
-import { Closer, newKey, until, workerOn } from './support/queue.js';
+import { freePort, startRedis } from './support/redis.js';
+import { until, workerOn } from './support/queue.js';
+import { useQueueTestbed } from './support/testbed.js';
 
-const key = newKey();
-const closer = new Closer();
+/** Its redis-server wants a password, `the-right-one`. */
+const bed = useQueueTestbed({ redis: { args: ['--requirepass', 'the-right-one'] }, emulators: {} });
 /** The password the tests give; it must never show in a message. */
 const secret = `pw-${randomBytes(8).toString('hex')}`;
 /**
@@ -34,7 +35,6 @@ const SHORT = 2000;
  */
 const LONG = 60_000;
 
-let guarded: RunningRedis;
 let garbage: Server;
 let silent: Server;
 const sockets = new Set<Socket>();
@@ -57,7 +57,6 @@ function portOf(server: Server): number {
 }
 
 beforeAll(async () => {
-  guarded = await startRedis({ args: ['--requirepass', 'the-right-one'] });
   // Another service on the port: it answers whatever comes with an HTTP error.
   garbage = await tcpServer((socket) =>
     socket.on('data', () => socket.write('HTTP/1.1 400 Bad Request\r\n\r\n')),
@@ -65,12 +64,10 @@ beforeAll(async () => {
   // A port that accepts and never says anything.
   silent = await tcpServer(() => {});
 });
-afterEach(() => closer.closeAll());
 afterAll(async () => {
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => garbage?.close(resolve));
   await new Promise((resolve) => silent?.close(resolve));
-  await guarded?.stop();
 });
 
 /**
@@ -83,8 +80,8 @@ async function refused(
   what: RegExp,
   connectTimeoutMs: number,
 ): Promise<string> {
-  const err = await startWorker({ connection, secretKey: key, connectTimeoutMs }).then(
-    (worker) => closer.add(worker) && undefined,
+  const err = await startWorker({ connection, secretKey: bed.key, connectTimeoutMs }).then(
+    (worker) => bed.closer.add(worker) && undefined,
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(QueueError);
@@ -93,7 +90,7 @@ async function refused(
   expect(message).toMatch(what);
   expect(inspect(err, { depth: 5 })).not.toContain(secret);
 
-  const queue = closer.add(createQueue({ connection, secretKey: key, connectTimeoutMs }));
+  const queue = bed.closer.add(createQueue({ connection, secretKey: bed.key, connectTimeoutMs }));
   // Commands that arrive together share the one wait; the registry's too.
   const [first, ...others] = await Promise.allSettled([
     queue.stats(),
@@ -128,7 +125,7 @@ describe('start-up fails clearly', () => {
   });
 
   test('a wrong password: REDIS_AUTH, said so, the password masked', async () => {
-    const port = guarded.port;
+    const port = bed.redis.port;
     const message = await refused(
       `redis://:${secret}@127.0.0.1:${port}`,
       'REDIS_AUTH',
@@ -139,13 +136,13 @@ describe('start-up fails clearly', () => {
   });
 
   test('no password for a Redis that requires one: REDIS_AUTH, with how to give it', async () => {
-    await refused(guarded.url, 'REDIS_AUTH', /requires a password and none was given \(NOAUTH\)/, LONG);
+    await refused(bed.redis.url, 'REDIS_AUTH', /requires a password and none was given \(NOAUTH\)/, LONG);
   });
 
   test('the right password starts', async () => {
-    const connection = `redis://:the-right-one@127.0.0.1:${guarded.port}`;
-    await workerOn(closer, connection, key, { connectTimeoutMs: LONG });
-    const queue = closer.add(createQueue({ connection, secretKey: key, connectTimeoutMs: LONG }));
+    const connection = `redis://:the-right-one@127.0.0.1:${bed.redis.port}`;
+    await workerOn(bed.closer, connection, bed.key, { connectTimeoutMs: LONG });
+    const queue = bed.closer.add(createQueue({ connection, secretKey: bed.key, connectTimeoutMs: LONG }));
     expect(await queue.stats()).toMatchObject({ pending: 0 });
   });
 
@@ -158,9 +155,9 @@ describe('start-up fails clearly', () => {
   });
 
   test('a bad connectTimeoutMs is refused by name, before any connection', async () => {
-    await expect(workerOn(closer, 'redis://127.0.0.1:1', key, { connectTimeoutMs: -1 })).rejects.toThrow(
-      /connectTimeoutMs/,
-    );
+    await expect(
+      workerOn(bed.closer, 'redis://127.0.0.1:1', bed.key, { connectTimeoutMs: -1 }),
+    ).rejects.toThrow(/connectTimeoutMs/);
     expect(() => createQueue({ connection: 'redis://127.0.0.1:1', connectTimeoutMs: 1.5 })).toThrow(
       /connectTimeoutMs/,
     );
@@ -193,7 +190,7 @@ describe('a Redis that comes up during start-up', () => {
   test('is waited for; a queue whose first command gave up tries again on the next', async () => {
     const port = await freePort();
     const connection = `redis://127.0.0.1:${port}`;
-    const queue = closer.add(createQueue({ connection, secretKey: key, connectTimeoutMs: SHORT }));
+    const queue = bed.closer.add(createQueue({ connection, secretKey: bed.key, connectTimeoutMs: SHORT }));
     await expect(queue.stats()).rejects.toMatchObject({ code: 'REDIS' });
 
     // Something that drops every connection, so we know the worker is already trying.
@@ -206,7 +203,7 @@ describe('a Redis that comes up during start-up', () => {
       s.listen(port, '127.0.0.1', () => resolve(s));
     });
     // Bounded so that a broken run fails; the wait itself is for the state below.
-    const starting = workerOn(closer, connection, key, { connectTimeoutMs: 120_000 });
+    const starting = workerOn(bed.closer, connection, bed.key, { connectTimeoutMs: 120_000 });
     starting.catch(() => {});
     await until(() => attempts > 0, 'the worker to try the port');
     await new Promise((resolve) => dropper.close(resolve));
@@ -216,7 +213,7 @@ describe('a Redis that comes up during start-up', () => {
       await starting;
       expect(await queue.stats()).toMatchObject({ pending: 0 });
     } finally {
-      await closer.closeAll();
+      await bed.closer.closeAll();
       await late.stop();
     }
   });

@@ -3,18 +3,17 @@
  * notifications added one by one and in bulk: each appears exactly once in its portal's store,
  * and no portal answered 503 or 429.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   addRange,
   checkDelivery,
   exactlyOnce,
   refusedAnswers,
-  startScenario,
   TEST_BUCKET,
   storedCounts,
   waitFor,
   type PortalSpec,
-  type Scenario,
+  useScenario,
 } from './support/fleet.js';
 import { stopAll } from './support/processes.js';
 
@@ -28,11 +27,7 @@ const PORTALS: PortalSpec[] = [
   { id: 'hook-e', auth: 'webhook', bucket: BUCKET },
 ];
 
-let s: Scenario;
-beforeAll(async () => {
-  s = await startScenario({ portals: PORTALS, workers: 3 });
-}, 120_000);
-afterAll(() => s?.close(), 120_000);
+const s = useScenario({ portals: PORTALS, workers: 3 });
 
 test('3 workers, 5 portals, 5,000 notifications by send and sendMany: each exactly once, 0 answers 503 or 429', async () => {
   // Every portal's adds run at once, the workers sending while the producer adds.

@@ -7,18 +7,17 @@
  * portal is held to "never shown twice" (and nothing it was not sent), whatever it has stored
  * by then: its injected OPERATION_TIME_LIMIT answers park it for a minute each, by design.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   addRange,
   checkDelivery,
   exactlyOnce,
   refusedAnswers,
-  startScenario,
   TEST_BUCKET,
   storedCounts,
   waitFor,
   type PortalSpec,
-  type Scenario,
+  useScenario,
 } from './support/fleet.js';
 import { stopAll } from './support/processes.js';
 
@@ -52,11 +51,7 @@ const PORTALS: PortalSpec[] = [
 ];
 const OTHERS = PORTALS.filter((p) => p.id !== FAULTY).map((p) => p.id);
 
-let s: Scenario;
-beforeAll(async () => {
-  s = await startScenario({ portals: PORTALS, workers: 3 });
-}, 120_000);
-afterAll(() => s?.close(), 120_000);
+const s = useScenario({ portals: PORTALS, workers: 3 });
 
 test('20% faults of every kind on one portal: the others deliver each exactly once with only 200 answers', async () => {
   const sent = await Promise.all(PORTALS.map((p) => addRange(s.queue, p.id, 0, PER_PORTAL)));

@@ -4,17 +4,16 @@
  * sending one by one through the outage (a send waits for Redis to come back); a send that
  * resolved, as added or as a duplicate of its key, is acknowledged and must be delivered.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   checkDelivery,
   notificationOf,
   refusedAnswers,
-  startScenario,
   TEST_BUCKET,
   storedCounts,
   waitFor,
   type PortalSpec,
-  type Scenario,
+  useScenario,
 } from './support/fleet.js';
 import { stopAll } from './support/processes.js';
 
@@ -26,11 +25,7 @@ const PORTALS: PortalSpec[] = [
   { id: 'hook-c', auth: 'webhook', bucket: BUCKET },
 ];
 
-let s: Scenario;
-beforeAll(async () => {
-  s = await startScenario({ portals: PORTALS, workers: 3, redis: { appendfsync: 'always' } });
-}, 120_000);
-afterAll(() => s?.close(), 120_000);
+const s = useScenario({ portals: PORTALS, workers: 3, redis: { appendfsync: 'always' } });
 
 test('Redis SIGKILLed and restarted mid-run (AOF, appendfsync always): 0 lost of what send acknowledged, 0 shown twice', async () => {
   const acknowledged = PORTALS.map(() => new Set<string>());

@@ -4,17 +4,16 @@
  * until it expires (lockDuration 3 s here); BullMQ then hands it to another worker, and the
  * items it held go out again under their TAG (a replacement, not a second notification).
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   addRange,
   checkDelivery,
   exactlyOnce,
   refusedAnswers,
-  startScenario,
   storedCounts,
   waitFor,
   type PortalSpec,
-  type Scenario,
+  useScenario,
 } from './support/fleet.js';
 import { stopAll, type WorkerProcess } from './support/processes.js';
 
@@ -33,11 +32,7 @@ const PORTALS: PortalSpec[] = [
   { id: 'hook-e', auth: 'webhook', bucket: BUCKET },
 ];
 
-let s: Scenario;
-beforeAll(async () => {
-  s = await startScenario({ portals: PORTALS, workers: 3 });
-}, 120_000);
-afterAll(() => s?.close(), 120_000);
+const s = useScenario({ portals: PORTALS, workers: 3 });
 
 async function total(): Promise<number> {
   return Object.values(await storedCounts(s.fleet)).reduce((a, b) => a + b, 0);

@@ -2,98 +2,61 @@
  * OAuth across processes: one refresh per expiry whoever asks, the new pair stored before use,
  * `onTokens` told; a refused refresh parks the portal until it is re-authorised.
  */
-import type { RunningEmulator } from '@b24notify/emulator';
 import type { OAuthTokens } from 'b24notify';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { QueueEventMap } from '@b24notify/queue';
 import { parseKey } from '../src/crypto.js';
 import { Keys } from '../src/keys.js';
 import { renewMarginMs, TokenKeeper } from '../src/oauth.js';
 import { Registry } from '../src/portals.js';
 import { defineScripts } from '../src/scripts.js';
-import { startRedis, type RunningRedis } from './support/redis.js';
 import {
   batchSizes,
-  Closer,
   emulator,
-  newKey,
+  issueTokens,
   notifications,
-  queueOn,
+  oauthPortal,
   requests,
+  spentTokens,
+  startupPair,
   tagCounts,
   until,
-  workerOn,
 } from './support/queue.js';
+import { useQueueTestbed } from './support/testbed.js';
 
-let redis: RunningRedis;
-let emu: RunningEmulator;
-const key = newKey();
-const closer = new Closer();
+const bed = useQueueTestbed();
 
-beforeAll(async () => {
-  redis = await startRedis();
-  emu = await emulator();
-});
-afterEach(() => closer.closeAll());
-afterAll(async () => {
-  await emu?.close();
-  await redis?.stop();
-});
-
-/** A new token pair from the emulator's app, optionally with its access token already expired. */
-async function tokens(expired = false): Promise<{ accessToken: string; refreshToken: string }> {
-  const res = await fetch(`${emu.url}/_emulator/api/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ expired }),
-  });
-  const t = (await res.json()) as { accessToken: string; refreshToken: string };
-  return { accessToken: t.accessToken, refreshToken: t.refreshToken };
-}
-
-function oauthConfig(pair: { accessToken: string; refreshToken: string }) {
-  return {
-    portal: emu.url,
-    oauth: {
-      clientId: emu.tokens.clientId,
-      clientSecret: emu.tokens.clientSecret,
-      ...pair,
-      tokenUrl: `${emu.url}/oauth/token/`,
-    },
-  };
-}
-
-const refreshes = async (): Promise<number> => (await requests(emu, 'oauth.token')).length;
+const refreshes = async (): Promise<number> => (await requests(bed.emu, 'oauth.token')).length;
 
 describe('oauth', () => {
   test('an expired token is refreshed once, stored sealed, and handed to onTokens', async () => {
     const before = await refreshes();
-    const queue = queueOn(closer, redis.url, key, { prefix: 'o1' });
-    await queue.portals.set('app', oauthConfig(await tokens(true)));
+    const queue = bed.queue({ prefix: 'o1' });
+    await queue.portals.set('app', oauthPortal(bed.emu, await issueTokens(bed.emu, true)));
     const seen: OAuthTokens[] = [];
-    await workerOn(closer, redis.url, key, { prefix: 'o1', onTokens: (_id, t) => void seen.push(t) });
-    await workerOn(closer, redis.url, key, { prefix: 'o1' });
+    await bed.worker({ prefix: 'o1', onTokens: (_id, t) => void seen.push(t) });
+    await bed.worker({ prefix: 'o1' });
     await queue.sendMany('app', notifications(300, 'oa'));
     await until(async () => (await queue.stats('app')).sent === 300, '300 sent');
     expect((await refreshes()) - before).toBe(1);
-    expect((await requests(emu)).filter((r) => r.error === 'invalid_grant')).toEqual([]);
+    expect((await requests(bed.emu)).filter((r) => r.error === 'invalid_grant')).toEqual([]);
     // The registry now holds the new pair (the old refresh token is spent).
     const stored = await queue.portals.get('app');
     expect(stored && 'oauth' in stored ? stored.oauth.accessToken : '').toBe(seen[0]?.accessToken ?? 'none');
-    const counts = tagCounts(emu);
+    const counts = tagCounts(bed.emu);
     for (let i = 0; i < 300; i++) expect(counts.get(`oa-${i}`)).toBe(1);
   });
 
   test('two processes asking at once: one token request, both get the new pair', async () => {
     const keys = new Keys('o2');
-    const conns = [new Redis(redis.url), new Redis(redis.url)];
+    const conns = [new Redis(bed.redis.url), new Redis(bed.redis.url)];
     try {
       conns.forEach(defineScripts);
-      const secret = parseKey(key);
+      const secret = parseKey(bed.key);
       const registries = conns.map((c) => new Registry(c, keys, secret, () => Promise.resolve()));
-      const pair = await tokens(true);
-      const config = oauthConfig(pair);
+      const pair = await issueTokens(bed.emu, true);
+      const config = oauthPortal(bed.emu, pair);
       await registries[0]?.set('app', config);
       const told: string[] = [];
       const keepers = conns.map(
@@ -111,23 +74,14 @@ describe('oauth', () => {
   });
 
   test('invalid_grant parks the portal (nothing failed) until reauthorize resumes it', async () => {
-    const queue = queueOn(closer, redis.url, key, { prefix: 'o3' });
+    const queue = bed.queue({ prefix: 'o3' });
     const parked: QueueEventMap['parked'][] = [];
     queue.on('parked', (e) => parked.push(e));
     // A spent refresh token: refreshing it is refused with invalid_grant.
-    const spent = await tokens(true);
-    await fetch(`${emu.url}/oauth/token/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: emu.tokens.clientId,
-        client_secret: emu.tokens.clientSecret,
-        refresh_token: spent.refreshToken,
-      }),
-    });
-    await queue.portals.set('app', oauthConfig(spent));
+    const spent = await spentTokens(bed.emu);
+    await queue.portals.set('app', oauthPortal(bed.emu, spent));
     await queue.sendMany('app', notifications(120, 'pk'));
-    await workerOn(closer, redis.url, key, { prefix: 'o3' });
+    await bed.worker({ prefix: 'o3' });
     await until(async () => (await queue.stats('app')).parked === 120, 'all parked');
     await until(() => parked.length > 0, 'the parked event');
     expect(parked[0]).toMatchObject({ portalId: 'app' });
@@ -136,7 +90,7 @@ describe('oauth', () => {
     expect((await queue.result('app', 'pk-0'))?.state).toBe('parked');
     expect(await queue.portals.list()).toEqual([expect.objectContaining({ id: 'app', parked: true })]);
 
-    await queue.portals.reauthorize('app', await tokens());
+    await queue.portals.reauthorize('app', await issueTokens(bed.emu));
     await until(async () => (await queue.stats('app')).sent === 120, 'all sent after reauthorize');
     expect((await queue.result('app', 'pk-0'))?.state).toBe('sent');
   });
@@ -152,22 +106,11 @@ describe('oauth', () => {
 
   test('a token living under a minute is renewed near its end, not by every tick', async () => {
     // Access tokens of 50 s: under the one-minute margin, every tick used to renew one.
-    const short = closer.add(await emulator({ portal: { accessTokenTtl: 50 } }));
-    const queue = queueOn(closer, redis.url, key, { prefix: 'o4' });
-    const t = short.tokens;
-    await queue.portals.set('app', {
-      portal: short.url,
-      oauth: {
-        clientId: t.clientId,
-        clientSecret: t.clientSecret,
-        accessToken: t.accessToken,
-        refreshToken: t.refreshToken,
-        expiresAt: t.expiresAt * 1000,
-        tokenUrl: `${short.url}/oauth/token/`,
-      },
-    });
+    const short = bed.closer.add(await emulator({ portal: { accessTokenTtl: 50 } }));
+    const queue = bed.queue({ prefix: 'o4' });
+    await queue.portals.set('app', oauthPortal(short, startupPair(short)));
     await queue.sendMany('app', notifications(500, 'st'));
-    await workerOn(closer, redis.url, key, { prefix: 'o4' });
+    await bed.worker({ prefix: 'o4' });
     await until(async () => (await queue.stats('app')).sent === 500, '500 sent');
     const batches = (await batchSizes(short)).length;
     const renewed = (await requests(short, 'oauth.token')).filter((r) => r.status === 200).length;

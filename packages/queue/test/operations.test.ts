@@ -1,27 +1,13 @@
 /** Results, stats, events and requeueFailed, as operators see them. */
-import type { RunningEmulator } from '@b24notify/emulator';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { QueueEventMap } from '@b24notify/queue';
-import { startRedis, type RunningRedis } from './support/redis.js';
-import { Closer, emulator, newKey, queueOn, tagCounts, until, workerOn } from './support/queue.js';
+import { tagCounts, until } from './support/queue.js';
+import { useQueueTestbed } from './support/testbed.js';
 
-let redis: RunningRedis;
-let emu: RunningEmulator;
-const key = newKey();
-const closer = new Closer();
-
-beforeAll(async () => {
-  redis = await startRedis();
-  emu = await emulator();
-});
-afterEach(() => closer.closeAll());
-afterAll(async () => {
-  await emu?.close();
-  await redis?.stop();
-});
+const bed = useQueueTestbed();
 
 async function chaos(rules: unknown[]): Promise<void> {
-  const res = await fetch(`${emu.url}/_emulator/api/chaos`, {
+  const res = await fetch(`${bed.emu.url}/_emulator/api/chaos`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ seed: 1, rules }),
@@ -30,14 +16,14 @@ async function chaos(rules: unknown[]): Promise<void> {
 }
 
 test('failed ones say why and whether they may have arrived; requeueFailed sends them again', async () => {
-  const queue = queueOn(closer, redis.url, key, { prefix: 'ops' });
+  const queue = bed.queue({ prefix: 'ops' });
   const sent: QueueEventMap['sent'][] = [];
   const failed: QueueEventMap['failed'][] = [];
   const refused: QueueEventMap['refused'][] = [];
   queue.on('sent', (e) => sent.push(e));
   queue.on('failed', (e) => failed.push(e));
   queue.on('refused', (e) => refused.push(e));
-  await queue.portals.set('acme', { webhookUrl: emu.webhookUrl, clientId: 'ops' });
+  await queue.portals.set('acme', { webhookUrl: bed.emu.webhookUrl, clientId: 'ops' });
 
   // The first batch is refused for the bucket (not an attempt), the second fails with a 500
   // (it may have been applied), then the portal answers normally.
@@ -53,7 +39,7 @@ test('failed ones say why and whether they may have arrived; requeueFailed sends
   await queue.send('acme', { userId: 1, message: 'flaky' }, { key: 'flaky' });
   await queue.send('acme', { userId: 999, message: 'nobody' }, { key: 'nobody' });
   // One attempt each, so the 500 fails them for good.
-  await workerOn(closer, redis.url, key, { prefix: 'ops', maxAttempts: 1 });
+  await bed.worker({ prefix: 'ops', maxAttempts: 1 });
   await until(async () => (await queue.stats('acme')).failed === 2, 'both failed');
 
   expect(await queue.result('acme', 'flaky')).toEqual({
@@ -77,7 +63,7 @@ test('failed ones say why and whether they may have arrived; requeueFailed sends
   });
   await until(() => sent.length === 1, 'the sent event');
   expect(sent[0]).toMatchObject({ portalId: 'acme', key: 'flaky' });
-  expect(tagCounts(emu).get('flaky')).toBe(1);
+  expect(tagCounts(bed.emu).get('flaky')).toBe(1);
   expect(await queue.result('acme', 'never-queued')).toBeUndefined();
   expect(await queue.stats()).toMatchObject({ sent: 1, failed: 1, refused: 1, batches: 1 });
 });

@@ -16,23 +16,21 @@ import {
   MARGIN_MS,
   TransitFloor,
 } from '../src/pace.js';
-import { startRedis, type RunningRedis } from './support/redis.js';
+import { useQueueTestbed } from './support/testbed.js';
 
-let redis: RunningRedis;
+const bed = useQueueTestbed({ emulators: {} });
 let a: Redis;
 let b: Redis;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  a = new Redis(redis.url);
-  b = new Redis(redis.url);
+beforeAll(() => {
+  a = new Redis(bed.redis.url);
+  b = new Redis(bed.redis.url);
   defineScripts(a);
   defineScripts(b);
 });
-afterAll(async () => {
+afterAll(() => {
   a?.disconnect();
   b?.disconnect();
-  await redis?.stop();
 });
 
 const T = 1_700_000_000_000;

@@ -2,40 +2,17 @@
  * `queue.resume(portalId)`: a portal parked for refused credentials goes again once its owner's
  * store holds the fix, without the registry's key; every worker asks its resolver again.
  */
-import type { RunningEmulator } from '@b24notify/emulator';
 import type { PortalConfig, QueueEventMap } from '@b24notify/queue';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startRedis, type RunningRedis } from './support/redis.js';
-import {
-  Closer,
-  emulator,
-  newKey,
-  notifications,
-  queueOn,
-  tagCounts,
-  until,
-  workerOn,
-} from './support/queue.js';
+import { describe, expect, test } from 'vitest';
+import { emulator, notifications, tagCounts, until } from './support/queue.js';
+import { useQueueTestbed } from './support/testbed.js';
 
-let redis: RunningRedis;
-let emu: RunningEmulator;
-const key = newKey();
-const closer = new Closer();
-
-beforeAll(async () => {
-  redis = await startRedis();
-  emu = await emulator();
-});
-afterEach(() => closer.closeAll());
-afterAll(async () => {
-  await emu?.close();
-  await redis?.stop();
-});
+const bed = useQueueTestbed();
 
 /** The emulator's webhook with a code it refuses. */
 function wrongWebhook(): string {
-  const wrong = emu.webhookUrl.replace(/\/rest\/(\d+)\/[^/]+\//, '/rest/$1/not-the-code/');
-  expect(wrong).not.toBe(emu.webhookUrl);
+  const wrong = bed.emu.webhookUrl.replace(/\/rest\/(\d+)\/[^/]+\//, '/rest/$1/not-the-code/');
+  expect(wrong).not.toBe(bed.emu.webhookUrl);
   return wrong;
 }
 
@@ -59,20 +36,20 @@ function store(initial: Record<string, PortalConfig>): {
 
 /** Notifications on the emulator whose tags start with `prefix`, by tag. */
 function stored(prefix: string): Map<string | null, number> {
-  return new Map([...tagCounts(emu)].filter(([tag]) => tag?.startsWith(prefix)));
+  return new Map([...tagCounts(bed.emu)].filter(([tag]) => tag?.startsWith(prefix)));
 }
 
 describe('queue.resume', () => {
   test('a resolver user fixes a refused webhook in the store: resume sends every waiting one once', async () => {
     // No secretKey anywhere: the user has no registry.
-    const queue = queueOn(closer, redis.url, key, { prefix: 'rs1', secretKey: undefined });
+    const queue = bed.queue({ prefix: 'rs1', secretKey: undefined });
     const events: (QueueEventMap['parked'] | QueueEventMap['resumed'])[] = [];
     queue.on('parked', (e) => events.push(e));
     queue.on('resumed', (e) => events.push(e));
     const owner = store({ p: { webhookUrl: wrongWebhook(), clientId: 'rs1' } });
     await queue.sendMany('p', notifications(60, 'rs1'));
     for (let i = 0; i < 2; i++) {
-      await workerOn(closer, redis.url, key, {
+      await bed.worker({
         prefix: 'rs1',
         secretKey: undefined,
         resolvePortal: owner.resolver,
@@ -83,7 +60,7 @@ describe('queue.resume', () => {
     expect((await queue.result('p', 'rs1-0'))?.state).toBe('parked');
     expect(stored('rs1').size).toBe(0);
 
-    owner.config.p = { webhookUrl: emu.webhookUrl, clientId: 'rs1' };
+    owner.config.p = { webhookUrl: bed.emu.webhookUrl, clientId: 'rs1' };
     const result = await queue.resume('p');
     expect(result).toMatchObject({ resumed: true, waiting: 60 });
     expect(result.reason).toEqual(events[0] && 'reason' in events[0] ? events[0].reason : 'no parked event');
@@ -99,13 +76,13 @@ describe('queue.resume', () => {
   });
 
   test('every worker asks its resolver again, also one that kept the old config', async () => {
-    const queue = queueOn(closer, redis.url, key, { prefix: 'rs2', secretKey: undefined });
+    const queue = bed.queue({ prefix: 'rs2', secretKey: undefined });
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const owner = store({ p: { webhookUrl: emu.webhookUrl, clientId: 'rs2-before' } });
+    const owner = store({ p: { webhookUrl: bed.emu.webhookUrl, clientId: 'rs2-before' } });
     const a = store({});
     // Worker A: one batch at a time, and its store answers for "busy" only when the test says.
-    const workerA = await workerOn(closer, redis.url, key, {
+    const workerA = await bed.worker({
       prefix: 'rs2',
       secretKey: undefined,
       concurrency: 1,
@@ -115,7 +92,7 @@ describe('queue.resume', () => {
         if (id === 'busy') {
           await a.resolver(id);
           await gate;
-          return { webhookUrl: emu.webhookUrl, clientId: 'rs2-busy' };
+          return { webhookUrl: bed.emu.webhookUrl, clientId: 'rs2-busy' };
         }
         return owner.resolver(id);
       },
@@ -128,7 +105,7 @@ describe('queue.resume', () => {
     await queue.send('busy', { userId: 1, message: 'holds worker A' }, { key: 'rs2-busy' });
     await until(() => a.asked.get('busy') === 1, 'A to be busy');
     owner.config.p = { webhookUrl: wrongWebhook(), clientId: 'rs2-wrong' };
-    const workerB = await workerOn(closer, redis.url, key, {
+    const workerB = await bed.worker({
       prefix: 'rs2',
       secretKey: undefined,
       resolvePortal: owner.resolver,
@@ -139,13 +116,13 @@ describe('queue.resume', () => {
 
     // Only A is left, still keeping the config it was given before the park.
     await workerB.close();
-    owner.config.p = { webhookUrl: emu.webhookUrl, clientId: 'rs2-after' };
+    owner.config.p = { webhookUrl: bed.emu.webhookUrl, clientId: 'rs2-after' };
     release();
     await until(async () => (await queue.stats('busy')).sent === 1, 'A free again');
     expect(await queue.resume('p')).toMatchObject({ resumed: true, waiting: 10 });
     await until(async () => (await queue.stats('p')).sent === 20, 'the 10 parked sent by A');
     expect(owner.asked.get('p')).toBe(3);
-    const after = emu.portal.store.all().filter((n) => n.tag?.startsWith('rs2b'));
+    const after = bed.emu.portal.store.all().filter((n) => n.tag?.startsWith('rs2b'));
     expect(after).toHaveLength(10);
     expect(new Set(after.map((n) => n.clientId))).toEqual(new Set(['rs2-after']));
     await workerA.close();
@@ -153,7 +130,7 @@ describe('queue.resume', () => {
 
   test("OAuth from a resolver, with a key: resume uses the store's new pair, not the refreshed one the queue kept", async () => {
     // An emulator of its own: the test moves its clock.
-    const portal = closer.add(await emulator());
+    const portal = bed.closer.add(await emulator());
     const control = (path: string, method: string, body: unknown): Promise<Response> =>
       fetch(`${portal.url}/_emulator/api${path}`, {
         method,
@@ -175,8 +152,8 @@ describe('queue.resume', () => {
       },
     });
     const owner = store({ app: oauth(issued) });
-    const queue = queueOn(closer, redis.url, key, { prefix: 'rs5' });
-    await workerOn(closer, redis.url, key, {
+    const queue = bed.queue({ prefix: 'rs5' });
+    await bed.worker({
       prefix: 'rs5',
       resolvePortal: owner.resolver,
       onTokens: (id, pair) => void (owner.config[id] = oauth(pair)),
@@ -212,15 +189,15 @@ describe('queue.resume', () => {
   });
 
   test('a portal that is not parked: nothing done, said so; an unknown id: an error naming it', async () => {
-    const queue = queueOn(closer, redis.url, key, { prefix: 'rs3', secretKey: undefined });
+    const queue = bed.queue({ prefix: 'rs3', secretKey: undefined });
     const resumed: QueueEventMap['resumed'][] = [];
     queue.on('resumed', (e) => resumed.push(e));
     await queue.sendMany('p', notifications(5, 'rs3'));
     expect(await queue.resume('p')).toEqual({ resumed: false, waiting: 5 });
-    await workerOn(closer, redis.url, key, {
+    await bed.worker({
       prefix: 'rs3',
       secretKey: undefined,
-      resolvePortal: (id) => (id === 'p' ? { webhookUrl: emu.webhookUrl, clientId: 'rs3' } : undefined),
+      resolvePortal: (id) => (id === 'p' ? { webhookUrl: bed.emu.webhookUrl, clientId: 'rs3' } : undefined),
     });
     await until(async () => (await queue.stats('p')).sent === 5, '5 sent');
     expect(await queue.resume('p')).toEqual({ resumed: false, waiting: 0 });
@@ -232,8 +209,8 @@ describe('queue.resume', () => {
     });
     await expect(queue.resume('no way!')).rejects.toThrow(/portalId/);
     // A registered portal with nothing queued is known: not parked, no error.
-    const registry = queueOn(closer, redis.url, key, { prefix: 'rs3' });
-    await registry.portals.set('quiet', { webhookUrl: emu.webhookUrl });
+    const registry = bed.queue({ prefix: 'rs3' });
+    await registry.portals.set('quiet', { webhookUrl: bed.emu.webhookUrl });
     expect(await registry.resume('quiet')).toEqual({ resumed: false, waiting: 0 });
 
     // The resolver does not know "ghost": parked. Its resume is the only event: the no-ops
@@ -251,12 +228,12 @@ describe('queue.resume', () => {
   });
 
   test('a registry portal: resume keeps its credentials; set raises the event too', async () => {
-    const queue = queueOn(closer, redis.url, key, { prefix: 'rs4' });
+    const queue = bed.queue({ prefix: 'rs4' });
     const events: QueueEventMap['resumed'][] = [];
     queue.on('resumed', (e) => events.push(e));
     await queue.portals.set('hook', { webhookUrl: wrongWebhook(), clientId: 'rs4' });
     await queue.sendMany('hook', notifications(5, 'rs4a'));
-    await workerOn(closer, redis.url, key, { prefix: 'rs4' });
+    await bed.worker({ prefix: 'rs4' });
     await until(async () => (await queue.stats('hook')).parked === 5, 'parked');
 
     // Resumed with the same wrong webhook: refused again, parked again, nothing lost.
@@ -266,7 +243,7 @@ describe('queue.resume', () => {
     await until(async () => (await queue.portals.list())[0]?.parked === true, 'parked again');
     expect(await queue.stats('hook')).toMatchObject({ parked: 5, sent: 0, failed: 0 });
 
-    await queue.portals.set('hook', { webhookUrl: emu.webhookUrl, clientId: 'rs4' });
+    await queue.portals.set('hook', { webhookUrl: bed.emu.webhookUrl, clientId: 'rs4' });
     await until(async () => (await queue.stats('hook')).sent === 5, 'sent after set');
     await until(() => events.length === 2, 'the event of set');
     expect(events.map((e) => e.by)).toEqual(['resume', 'set']);

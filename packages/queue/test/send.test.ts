@@ -1,55 +1,32 @@
 /** Adding: checked before anything is queued, deduplicated by key (also after delivery), key → TAG. */
-import type { RunningEmulator } from '@b24notify/emulator';
 import { B24ValidationError } from 'b24notify';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startRedis, type RunningRedis } from './support/redis.js';
-import {
-  Closer,
-  emulator,
-  newKey,
-  notifications,
-  queueOn,
-  tagCounts,
-  until,
-  workerOn,
-} from './support/queue.js';
+import { describe, expect, test } from 'vitest';
+import { notifications, tagCounts, until } from './support/queue.js';
+import { useQueueTestbed } from './support/testbed.js';
 
-let redis: RunningRedis;
-let emu: RunningEmulator;
-const key = newKey();
-const closer = new Closer();
+const bed = useQueueTestbed();
 let n = 0;
 /** A fresh prefix per test: one Redis, independent queues. */
 const prefix = (): string => `t${++n}`;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  emu = await emulator();
-});
-afterEach(() => closer.closeAll());
-afterAll(async () => {
-  await emu?.close();
-  await redis?.stop();
-});
-
 describe('send', () => {
   test('a key is queued once, also after it was delivered; the key is the TAG', async () => {
     const p = prefix();
-    const queue = queueOn(closer, redis.url, key, { prefix: p });
-    await queue.portals.set('acme', { webhookUrl: emu.webhookUrl, clientId: 'billing' });
+    const queue = bed.queue({ prefix: p });
+    await queue.portals.set('acme', { webhookUrl: bed.emu.webhookUrl, clientId: 'billing' });
     const first = await queue.send('acme', { userId: 5, message: 'Invoice 42 paid' }, { key: 'invoice-42' });
     const again = await queue.send('acme', { userId: 5, message: 'Invoice 42 paid' }, { key: 'invoice-42' });
     expect(first).toEqual({ id: 'acme/invoice-42', key: 'invoice-42', duplicate: false });
     expect(again.duplicate).toBe(true);
 
-    await workerOn(closer, redis.url, key, { prefix: p });
+    await bed.worker({ prefix: p });
     await until(async () => (await queue.result('acme', 'invoice-42'))?.state === 'sent', 'sent');
     const after = await queue.send('acme', { userId: 5, message: 'Invoice 42 paid' }, { key: 'invoice-42' });
     expect(after.duplicate).toBe(true);
 
     const result = await queue.result('acme', 'invoice-42');
     expect(result).toMatchObject({ state: 'sent', attempts: 1 });
-    const stored = emu.portal.store.all().filter((x) => x.tag === 'invoice-42');
+    const stored = bed.emu.portal.store.all().filter((x) => x.tag === 'invoice-42');
     expect(stored).toHaveLength(1);
     expect(stored[0]?.id).toBe(result?.notificationId);
     expect(await queue.stats('acme')).toMatchObject({
@@ -63,13 +40,13 @@ describe('send', () => {
 
   test('a key that is not a plain TAG becomes one derived from it; a notification keeps its own tag', async () => {
     const p = prefix();
-    const queue = queueOn(closer, redis.url, key, { prefix: p });
-    await queue.portals.set('acme', { webhookUrl: emu.webhookUrl });
+    const queue = bed.queue({ prefix: p });
+    await queue.portals.set('acme', { webhookUrl: bed.emu.webhookUrl });
     await queue.send('acme', { userId: 1, message: 'spaces' }, { key: 'order 7 / shipped ✓' });
     await queue.send('acme', { userId: 1, message: 'own tag', tag: 'mine-1' }, { key: 'k-own' });
-    await workerOn(closer, redis.url, key, { prefix: p });
+    await bed.worker({ prefix: p });
     await until(async () => (await queue.stats('acme')).sent === 2, 'both sent');
-    const tags = emu.portal.store
+    const tags = bed.emu.portal.store
       .all()
       .filter((x) => x.message === 'spaces' || x.message === 'own tag')
       .map((x) => x.tag);
@@ -78,7 +55,7 @@ describe('send', () => {
   });
 
   test('a bad notification is refused with its field named, and nothing is queued', async () => {
-    const queue = queueOn(closer, redis.url, key, { prefix: prefix() });
+    const queue = bed.queue({ prefix: prefix() });
     await expect(queue.send('acme', { userId: 0, message: 'x' })).rejects.toThrow(/notification\.userId/);
     await expect(
       queue.send('acme', { userId: 1, message: 'x', attach: [{ BROKEN: 1 }] as never }),
@@ -90,7 +67,7 @@ describe('send', () => {
   });
 
   test('a bad item in a stream stops it: the error names it and says how many before it were queued', async () => {
-    const queue = queueOn(closer, redis.url, key, { prefix: prefix() });
+    const queue = bed.queue({ prefix: prefix() });
     async function* source(): AsyncGenerator<{ key: string; userId: number; message: string }> {
       yield* notifications(600, 'ok');
       yield { key: 'bad', userId: -1, message: 'x' };
@@ -106,8 +83,8 @@ describe('send', () => {
 
   test('sendMany streams an async iterable, deduplicating keys within it and against the queue', async () => {
     const p = prefix();
-    const queue = queueOn(closer, redis.url, key, { prefix: p });
-    await queue.portals.set('acme', { webhookUrl: emu.webhookUrl, clientId: 'bulk' });
+    const queue = bed.queue({ prefix: p });
+    await queue.portals.set('acme', { webhookUrl: bed.emu.webhookUrl, clientId: 'bulk' });
     let produced = 0;
     async function* source(): AsyncGenerator<{ key: string; userId: number; message: string }> {
       for (const x of notifications(1200, 'stream')) {
@@ -121,9 +98,9 @@ describe('send', () => {
     const result = await queue.sendMany('acme', source());
     expect(produced).toBe(1200);
     expect(result).toEqual({ added: 1200, duplicates: 2 });
-    await workerOn(closer, redis.url, key, { prefix: p });
+    await bed.worker({ prefix: p });
     await until(async () => (await queue.stats('acme')).sent === 1200, '1200 sent');
-    const counts = tagCounts(emu);
+    const counts = tagCounts(bed.emu);
     for (let i = 0; i < 1200; i++) expect(counts.get(`stream-${i}`)).toBe(1);
   });
 });

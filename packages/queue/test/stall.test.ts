@@ -4,64 +4,32 @@
  * app on one host share its bucket); their first requests are held on their way for longer than
  * the pacer's margin, and the portal must still refuse none.
  */
-import type { RunningEmulator } from '@b24notify/emulator';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { startRedis, type RunningRedis } from './support/redis.js';
-import {
-  Closer,
-  emulator,
-  newKey,
-  notifications,
-  queueOn,
-  requests,
-  tagCounts,
-  until,
-  workerOn,
-} from './support/queue.js';
+import { expect, test } from 'vitest';
+import { notifications, oauthPortal, requests, startupPair, tagCounts, until } from './support/queue.js';
+import { useQueueTestbed } from './support/testbed.js';
 
 /** A bucket drained in seconds, so the run is short and nearly every request meets it full. */
 const BUCKET = { capacity: 10, drainPerSecond: 2 };
 /** How long a stalled request is held: beyond the pacer's margin (a second). */
 const STALL_MS = 1500;
 
-let redis: RunningRedis;
-let emu: RunningEmulator;
-const key = newKey();
-const closer = new Closer();
-
-beforeAll(async () => {
-  redis = await startRedis();
-  emu = await emulator({
-    portal: {
-      plan: 'standard',
-      limits: { intensity: BUCKET, operating: { budgetSeconds: 480, windowMinutes: 10 } },
-      processingSeconds: { '*': 0.001 },
+const bed = useQueueTestbed({
+  emulators: {
+    emu: {
+      portal: {
+        plan: 'standard',
+        limits: { intensity: BUCKET, operating: { budgetSeconds: 480, windowMinutes: 10 } },
+        processingSeconds: { '*': 0.001 },
+      },
     },
-  });
-});
-afterEach(() => closer.closeAll());
-afterAll(async () => {
-  await emu?.close();
-  await redis?.stop();
+  },
 });
 
 test('two requests held on their way beyond the margin, then both ticks sending at full speed: 0 answers 503', async () => {
-  const queue = queueOn(closer, redis.url, key, { prefix: 's1' });
+  const queue = bed.queue({ prefix: 's1' });
   const limits = { bucket: BUCKET };
-  await queue.portals.set('hook', { webhookUrl: emu.webhookUrl, clientId: 'stall', limits });
-  const t = emu.tokens;
-  await queue.portals.set('app', {
-    portal: emu.url,
-    oauth: {
-      clientId: t.clientId,
-      clientSecret: t.clientSecret,
-      accessToken: t.accessToken,
-      refreshToken: t.refreshToken,
-      expiresAt: t.expiresAt * 1000,
-      tokenUrl: `${emu.url}/oauth/token/`,
-    },
-    limits,
-  });
+  await queue.portals.set('hook', { webhookUrl: bed.emu.webhookUrl, clientId: 'stall', limits });
+  await queue.portals.set('app', { ...oauthPortal(bed.emu, startupPair(bed.emu)), limits });
   await queue.sendMany('hook', notifications(600, 'h'));
   await queue.sendMany('app', notifications(600, 'a'));
   // The first batch of each is held on its way, as by a descheduled worker or a slow network (a
@@ -73,7 +41,7 @@ test('two requests held on their way beyond the margin, then both ticks sending 
     const url = String(input instanceof Request ? input.url : input);
     if (url.includes('batch')) {
       batches++;
-      const who = url.startsWith(emu.webhookUrl) ? 'hook' : 'app';
+      const who = url.startsWith(bed.emu.webhookUrl) ? 'hook' : 'app';
       if (!held.has(who)) {
         held.add(who);
         await new Promise((r) => setTimeout(r, STALL_MS));
@@ -81,7 +49,7 @@ test('two requests held on their way beyond the margin, then both ticks sending 
     }
     return fetch(input, init);
   };
-  await workerOn(closer, redis.url, key, { prefix: 's1', allowHttp: true, fetch: stalling, concurrency: 2 });
+  await bed.worker({ prefix: 's1', allowHttp: true, fetch: stalling, concurrency: 2 });
   await until(
     async () => (await queue.stats('hook')).sent === 600 && (await queue.stats('app')).sent === 600,
     'all 1,200 sent',
@@ -89,10 +57,10 @@ test('two requests held on their way beyond the margin, then both ticks sending 
   );
   expect(batches).toBeGreaterThanOrEqual(24);
   expect([...held].sort()).toEqual(['app', 'hook']);
-  const refused = (await requests(emu)).filter((r) => r.status === 503 || r.status === 429);
+  const refused = (await requests(bed.emu)).filter((r) => r.status === 503 || r.status === 429);
   expect(refused).toEqual([]);
   expect((await queue.stats('hook')).refused + (await queue.stats('app')).refused).toBe(0);
-  const counts = tagCounts(emu);
+  const counts = tagCounts(bed.emu);
   for (let i = 0; i < 600; i++) {
     expect(counts.get(`h-${i}`)).toBe(1);
     expect(counts.get(`a-${i}`)).toBe(1);

@@ -20,7 +20,9 @@ import {
   type PortalConfig,
   type PortalLimits,
 } from '@b24notify/queue';
+import { afterAll, beforeAll } from 'vitest';
 import { startWorkerProcesses, stopAll, type WorkerProcess } from './processes.js';
+import { oauthPortal, startupPair } from './queue.js';
 import { startRedis, type RedisOptions, type RunningRedis } from './redis.js';
 
 /** One portal of the fleet. */
@@ -167,22 +169,10 @@ export async function startPortal(spec: PortalSpec): Promise<FleetPortal> {
   const counts = freshCounts();
   emu.portal.on('request', (entry: RequestLogEntry) => count(counts, entry));
   const limits = limitsOf(spec);
-  const t = emu.tokens;
   const config: PortalConfig =
     spec.auth === 'webhook'
       ? { webhookUrl: emu.webhookUrl, clientId: `fleet-${spec.id}`, limits }
-      : {
-          portal: emu.url,
-          oauth: {
-            clientId: t.clientId,
-            clientSecret: t.clientSecret,
-            accessToken: t.accessToken,
-            refreshToken: t.refreshToken,
-            expiresAt: t.expiresAt * 1000,
-            tokenUrl: `${emu.url}/oauth/token/`,
-          },
-          limits,
-        };
+      : { ...oauthPortal(emu, startupPair(emu)), limits };
   return { spec, id: spec.id, emu, config, counts };
 }
 
@@ -390,13 +380,19 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
-/** Start Redis, the portals (registered with the queue) and `workers` worker processes. */
-export async function startScenario(options: {
+/** What a scenario runs. */
+export interface ScenarioOptions {
   portals: readonly PortalSpec[];
+  /** How many worker processes. */
   workers: number;
+  /** How its redis-server keeps its data. @default { appendfsync: 'everysec' } */
   redis?: RedisOptions;
+  /** Over {@link TEST_WORKER_OPTIONS}, for every worker process. */
   workerOptions?: Record<string, unknown>;
-}): Promise<Scenario> {
+}
+
+/** Start Redis, the portals (registered with the queue) and `workers` worker processes. */
+export async function startScenario(options: ScenarioOptions): Promise<Scenario> {
   const secretKey = randomBytes(32).toString('hex');
   const prefix = `fleet${randomBytes(3).toString('hex')}`;
   const redis = await startRedis(options.redis ?? { appendfsync: 'everysec' });
@@ -426,6 +422,45 @@ export async function startScenario(options: {
     throw err;
   }
   return { redis, fleet, queue, workers, prefix, secretKey, close };
+}
+
+/**
+ * One scenario for the whole test file: started by `beforeAll`, closed by `afterAll` (both
+ * bounded at two minutes, as starting and stopping processes on a busy machine is slow). The
+ * returned scenario reads through to the running one, so a file writes `s.queue` in its tests
+ * as it would with its own; read before `beforeAll` has run, it throws.
+ */
+export function useScenario(options: ScenarioOptions): Scenario {
+  let running: Scenario | undefined;
+  beforeAll(async () => {
+    running = await startScenario(options);
+  }, 120_000);
+  afterAll(() => running?.close(), 120_000);
+  const started = (): Scenario => {
+    if (!running) throw new Error('the scenario is not started: read it inside a test or hook');
+    return running;
+  };
+  return {
+    get redis() {
+      return started().redis;
+    },
+    get fleet() {
+      return started().fleet;
+    },
+    get queue() {
+      return started().queue;
+    },
+    get workers() {
+      return started().workers;
+    },
+    get prefix() {
+      return started().prefix;
+    },
+    get secretKey() {
+      return started().secretKey;
+    },
+    close: () => running?.close() ?? Promise.resolve(),
+  };
 }
 
 /** Stored notifications of every portal of the fleet, by portal id (one request each). */

@@ -8,6 +8,7 @@ import {
   createQueue,
   startWorker,
   type NotificationQueue,
+  type OAuthPortal,
   type QueueOptions,
   type QueueWorker,
   type WorkerOptions,
@@ -44,6 +45,66 @@ export function tagCounts(emu: RunningEmulator): Map<string | null, number> {
   const counts = new Map<string | null, number>();
   for (const n of emu.portal.store.all()) counts.set(n.tag, (counts.get(n.tag) ?? 0) + 1);
   return counts;
+}
+
+/** An access and refresh token pair, as the emulator's app issues them. */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/**
+ * A new pair from the emulator's app (control API `POST /tokens`); with `expired`, its access
+ * token is already past its end, so the first use meets a refresh.
+ */
+export async function issueTokens(emu: RunningEmulator, expired = false): Promise<TokenPair> {
+  const res = await fetch(`${emu.url}/_emulator/api/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ expired }),
+  });
+  const t = (await res.json()) as TokenPair;
+  return { accessToken: t.accessToken, refreshToken: t.refreshToken };
+}
+
+/**
+ * A pair whose access token has expired and whose refresh token the emulator's app has already
+ * spent (refresh tokens are single-use), so the next refresh is refused with invalid_grant.
+ */
+export async function spentTokens(emu: RunningEmulator): Promise<TokenPair> {
+  const spent = await issueTokens(emu, true);
+  await fetch(`${emu.url}/oauth/token/`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: emu.tokens.clientId,
+      client_secret: emu.tokens.clientSecret,
+      refresh_token: spent.refreshToken,
+    }),
+  });
+  return spent;
+}
+
+/**
+ * The pair the emulator's app started with, its expiry in ms as the queue takes it (the
+ * emulator gives seconds).
+ */
+export function startupPair(emu: RunningEmulator): TokenPair & { expiresAt: number } {
+  const t = emu.tokens;
+  return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt * 1000 };
+}
+
+/** The emulator's OAuth app holding `pair` (every field of it), as a portal to register or resolve. */
+export function oauthPortal(emu: RunningEmulator, pair: TokenPair & { expiresAt?: number }): OAuthPortal {
+  return {
+    portal: emu.url,
+    oauth: {
+      clientId: emu.tokens.clientId,
+      clientSecret: emu.tokens.clientSecret,
+      ...pair,
+      tokenUrl: `${emu.url}/oauth/token/`,
+    },
+  };
 }
 
 /** The emulator's request log through its control API, oldest first. */
