@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/index.js';
-import { launchChromium } from './support/browser.js';
+import { STATE_WAIT_MS, launchChromium, waitForStatesUnderLoad } from './support/browser.js';
+
+waitForStatesUnderLoad();
 
 let browser: Browser;
 let emu: RunningEmulator;
@@ -36,7 +38,14 @@ function attackPage(target: string): string {
 }
 
 beforeAll(async () => {
-  [browser, emu] = await Promise.all([launchChromium(), startEmulator({ portal: { plan: 'off' } })]);
+  [browser, emu] = await Promise.all([
+    // One renderer for every frame: with site isolation the sink frame's cross-site navigation
+    // moves it to a new process, and Playwright may attach to it after the emulator's answer has
+    // come, so `waitForResponse` missed it on a busy machine. What the emulator judges (the
+    // Origin and Sec-Fetch-Site headers the browser sends) does not depend on process layout.
+    launchChromium(['--disable-site-isolation-trials', '--disable-features=IsolateOrigins,site-per-process']),
+    startEmulator({ portal: { plan: 'off' } }),
+  ]);
   attacker = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(attackPage(emu.url));
@@ -76,6 +85,7 @@ async function submit(page: Page, id: string, path: string): Promise<number> {
   const [response] = await Promise.all([
     page.waitForResponse(
       (r) => r.url() === `${emu.url}/_emulator/api${path}` && r.request().method() === 'POST',
+      { timeout: STATE_WAIT_MS },
     ),
     page.evaluate((formId) => {
       (globalThis as unknown as { document: { getElementById(id: string): { submit(): void } } }).document
@@ -167,6 +177,7 @@ describe.each([
       const [beacon] = await Promise.all([
         page.waitForResponse(
           (r) => r.url() === `${emu.url}/_emulator/api/reset` && r.request().resourceType() === 'ping',
+          { timeout: STATE_WAIT_MS },
         ),
         page.evaluate((url: string) => {
           const nav = globalThis as unknown as {

@@ -36,9 +36,9 @@ const BUILT_UI = fileURLToPath(new URL('../../dist/ui/app.js', import.meta.url))
 
 /**
  * Launch headless Chromium, or fail saying how to get it: a missing browser must not turn the
- * browser tests into a silent skip.
+ * browser tests into a silent skip. `extraArgs` are added to the command line.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} is missing: run \`bash scripts/system-deps.sh\` (CI installs it) to get Chromium`,
@@ -59,6 +59,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
