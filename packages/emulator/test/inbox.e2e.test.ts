@@ -3,7 +3,7 @@
  * drawn as Bitrix24 draws them, and the page's controls act on the portal. Screenshots go to
  * test-artifacts/inbox/.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
   attach,
@@ -232,8 +232,20 @@ describe('inbox page', () => {
     expect(await css(block.locator('.grid-item').first(), 'width')).toBe('120px');
     expect(await block.locator('.grid-name').allTextContents()).toEqual(['Amount', 'Status']);
     expect(await block.locator('.tone-primary').textContent()).toBe('Paid');
+    // grid.md's pictures: BLOCK stacks its items, LINE sets them side by side.
+    const amount = await boxOf(block.locator('.grid-item').nth(0));
+    const status = await boxOf(block.locator('.grid-item').nth(1));
+    expect(status.y).toBeGreaterThanOrEqual(amount.y + amount.height);
     const line = box.locator('.grid-line');
     expect(await line.locator('.grid-item').first().textContent()).toBe('PriorityHigh');
+    expect(await css(line.locator('.grid-item').first(), 'width')).toBe('150px');
+    const priority = await boxOf(line.locator('.grid-item').nth(0));
+    const owner = await boxOf(line.locator('.grid-item').nth(1));
+    expect(owner.y).toBe(priority.y);
+    expect(owner.x).toBeGreaterThanOrEqual(priority.x + priority.width);
+    const priorityName = await boxOf(line.locator('.grid-item').first().locator('.grid-name'));
+    const priorityValue = await boxOf(line.locator('.grid-item').first().locator('.grid-value'));
+    expect(priorityValue.y).toBeGreaterThanOrEqual(priorityName.y + priorityName.height);
     expect(await css(line.locator('.tone-alert'), 'color')).toBe('rgb(217, 54, 62)');
     expect(await line.locator('a.grid-user').getAttribute('href')).toBe('#/inbox/5');
     const row = box.locator('table.grid-row');
@@ -549,3 +561,10 @@ describe('inbox page', () => {
     await screenshot(page, 'controls');
   });
 });
+
+/** Where an element is drawn; it must be drawn. */
+async function boxOf(locator: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
+  const box = await locator.boundingBox();
+  if (!box) throw new Error('the element is not drawn');
+  return box;
+}

@@ -198,18 +198,16 @@ function gridRun(items: Fields[], display: GridDisplay, ctx: RenderContext): HTM
   }
   const box = el('div', `attach-block attach-grid grid-${kind}`);
   for (const item of items) {
-    // BLOCK: cards side by side, the name above the value. LINE: one item per line, name then value.
+    // grid.md (both repositories) and its pictures `_images/grid.png` and `line_grid.png`: BLOCK
+    // stacks the items one under another, LINE sets them side by side as cards that wrap; in
+    // both the name stands above the value and WIDTH is the item's width.
     const cell = el(
       'div',
       'grid-item',
-      el(display === 'LINE' ? 'span' : 'div', 'grid-name', name(item)),
-      el(display === 'LINE' ? 'span' : 'div', 'grid-value', gridValue(item, ctx)),
+      el('div', 'grid-name', name(item)),
+      el('div', 'grid-value', gridValue(item, ctx)),
     );
-    if (display === 'BLOCK') sized(cell, field(item, 'WIDTH'), field(item, 'HEIGHT'));
-    else {
-      const nameCell = cell.firstElementChild as HTMLElement;
-      sized(nameCell, field(item, 'WIDTH'), undefined);
-    }
+    sized(cell, field(item, 'WIDTH'), field(item, 'HEIGHT'));
     box.append(cell);
   }
   return box;
