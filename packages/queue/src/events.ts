@@ -9,7 +9,7 @@ import type { QueueEventMap } from './types.js';
 type Listener = (payload: never) => void;
 
 /** The stream's length, roughly: the newest events are kept (`MAXLEN ~`). */
-const EVENTS_KEPT = 10000;
+export const EVENTS_KEPT = 10000;
 
 /**
  * Queue the `resumed` event on `multi`, so that it is written in the same step as the change of

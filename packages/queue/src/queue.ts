@@ -7,7 +7,7 @@ import { B24ValidationError, notificationCommand } from 'b24notify';
 import type { Redis } from 'ioredis';
 import { parseKey } from './crypto.js';
 import { QueueError } from './errors.js';
-import { addResumed, EventReader } from './events.js';
+import { EVENTS_KEPT, EventReader } from './events.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { Registry } from './portals.js';
 import { checkConnectTimeout, checkPrefix, connect, disconnect, whenReady } from './redis.js';
@@ -389,40 +389,41 @@ export class NotificationQueue {
     const id = checkPortalId(portalId);
     await this.#ready();
     const k = this.#keys;
-    const [[, reason], [, known], [, registered], [, ready], [, delayed]] = (await this.#redis
+    const [[, parked], [, known], [, registered], [, ready], [, delayed]] = (await this.#redis
       .multi()
-      .hget(k.parked, id)
+      .hexists(k.parked, id)
       .sismember(k.known, id)
       .hexists(k.portals, id)
       .llen(k.portal(id, 'ready'))
       .zcard(k.portal(id, 'delayed'))
       .exec()) as [
-      [unknown, string | null],
+      [unknown, number],
       [unknown, number],
       [unknown, number],
       [unknown, number],
       [unknown, number],
     ];
     const waiting = ready + delayed;
-    if (reason === null) {
-      if (known === 0 && registered === 0) {
-        throw new QueueError(
-          'PORTAL',
-          `portalId "${id}": no such portal in this queue (prefix "${k.prefix}"): it is not registered and nothing was ever queued for it; check the id and the prefix`,
-        );
-      }
-      return { resumed: false, waiting };
+    if (parked === 0 && known === 0 && registered === 0) {
+      throw new QueueError(
+        'PORTAL',
+        `portalId "${id}": no such portal in this queue (prefix "${k.prefix}"): it is not registered and nothing was ever queued for it; check the id and the prefix`,
+      );
     }
-    // One step: the bump reaches every worker's kept config before any tick can run unparked.
-    // Only a parked portal is bumped: none of its ticks runs, so no refresh under way is fenced
-    // out (its new pair would be lost). Only another un-park between the read above and this step
-    // could let a tick start in between; without a script of its own (scripts.ts) that is left.
-    const multi = this.#redis.multi().hincrby(k.tokgen, id, 1);
-    // Not in the registry: its kept pair is only a copy of what the resolver was told in onTokens.
-    if (registered === 0) multi.hdel(k.tokens, id);
-    multi.hdel(k.parked, id);
-    addResumed(multi, k, { portalId: id, reason, by: 'resume' });
-    await multi.exec();
+    // One step, and only while it is still parked (scripts.ts, RESUME): the bump reaches every
+    // worker's kept config before any tick can run unparked, and no refresh under way is fenced
+    // out, since none of a parked portal's ticks runs. Another resume, set or reauthorize that
+    // un-parked it first leaves this one nothing to do.
+    const reason = await run<string | null>(this.#redis, 'b24qResume', [
+      k.parked,
+      k.tokgen,
+      k.tokens,
+      k.portals,
+      k.events,
+      id,
+      EVENTS_KEPT,
+    ]);
+    if (reason === null) return { resumed: false, waiting };
     await this.#wake(id);
     // A tick left delayed from before the park (a retry's back-off) goes now.
     await promoteTick(this.#bull, id);

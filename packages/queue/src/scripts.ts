@@ -371,6 +371,25 @@ if redis.call('GET', ARGV[3]) == ARGV[7] then redis.call('DEL', ARGV[3]) end
 return gen + 1
 `;
 
+/**
+ * Un-park a portal for \`queue.resume\` in one step, only if it is still parked: bump its token
+ * generation (so every worker asks its resolver again), drop the kept pair of a portal that is
+ * not registered, clear the park and write the \`resumed\` event (as \`addResumed\` in
+ * \`events.ts\` writes it). A second resume, or a \`set\` or \`reauthorize\` that un-parked it
+ * first, finds it not parked and changes nothing: a tick may already be refreshing, and a second
+ * bump would fence its new pair out. ARGV: parked key, tokgen key, tokens key, portals key,
+ * events key, portal, events kept. Returns the reason it was parked for, or nil.
+ */
+const RESUME = `
+local reason = redis.call('HGET', ARGV[1], ARGV[6])
+if not reason then return false end
+redis.call('HINCRBY', ARGV[2], ARGV[6], 1)
+if redis.call('HEXISTS', ARGV[4], ARGV[6]) == 0 then redis.call('HDEL', ARGV[3], ARGV[6]) end
+redis.call('HDEL', ARGV[1], ARGV[6])
+redis.call('XADD', ARGV[5], 'MAXLEN', '~', ARGV[7], '*', 'type', 'resumed', 'portal', ARGV[6], 'reason', reason, 'by', 'resume')
+return reason
+`;
+
 /** Release a lock only if it is still ours. ARGV: key, value. */
 const UNLOCK = `
 if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end
@@ -388,6 +407,7 @@ const SCRIPTS = {
   b24qHasWork: { lua: HAS_WORK, keys: 0 },
   b24qStoreTokens: { lua: STORE_TOKENS, keys: 0 },
   b24qUnlock: { lua: UNLOCK, keys: 0 },
+  b24qResume: { lua: RESUME, keys: 0 },
 } as const;
 
 /** The name of one script. */

@@ -3,6 +3,7 @@
  * store holds the fix, without the registry's key; every worker asks its resolver again.
  */
 import type { PortalConfig, QueueEventMap } from '@b24notify/queue';
+import { Redis } from 'ioredis';
 import { describe, expect, test } from 'vitest';
 import { emulator, notifications, tagCounts, until } from './support/queue.js';
 import { useQueueTestbed } from './support/testbed.js';
@@ -186,6 +187,33 @@ describe('queue.resume', () => {
     });
     await until(async () => (await queue.stats('app')).sent === 10, "sent with the store's pair");
     expect(portal.portal.store.all().filter((n) => n.tag?.startsWith('rs5b'))).toHaveLength(5);
+  });
+
+  test('two producers resume one portal at once: it is resumed once, its token generation moves once', async () => {
+    const queue = bed.queue({ prefix: 'rs6', secretKey: undefined });
+    const other = bed.queue({ prefix: 'rs6', secretKey: undefined });
+    const resumed: QueueEventMap['resumed'][] = [];
+    queue.on('resumed', (e) => resumed.push(e));
+    const owner = store({ p: { webhookUrl: wrongWebhook(), clientId: 'rs6' } });
+    await queue.sendMany('p', notifications(20, 'rs6'));
+    await bed.worker({ prefix: 'rs6', secretKey: undefined, resolvePortal: owner.resolver });
+    await until(async () => (await queue.stats('p')).parked === 20, 'all 20 parked');
+
+    const redis = new Redis(bed.redis.url);
+    bed.closer.add({ close: () => redis.quit() });
+    const generation = async (): Promise<number> => Number((await redis.hget('rs6:tokgen', 'p')) ?? '0');
+    const before = await generation();
+    owner.config.p = { webhookUrl: bed.emu.webhookUrl, clientId: 'rs6' };
+    // A second bump while a tick of the resumed portal refreshes would fence its new pair out.
+    const results = await Promise.all([queue.resume('p'), other.resume('p')]);
+    expect(results.filter((r) => r.resumed)).toHaveLength(1);
+    expect(results.filter((r) => !r.resumed)).toEqual([{ resumed: false, waiting: expect.any(Number) }]);
+    expect(await generation()).toBe(before + 1);
+
+    await until(async () => (await queue.stats('p')).sent === 20, 'all 20 sent after resume');
+    expect([...stored('rs6').values()]).toEqual(new Array(20).fill(1));
+    await until(() => resumed.length >= 1, 'the resumed event');
+    expect(resumed).toEqual([{ portalId: 'p', reason: expect.any(String), by: 'resume' }]);
   });
 
   test('a portal that is not parked: nothing done, said so; an unknown id: an error naming it', async () => {
