@@ -87,7 +87,10 @@ export interface EmulatorOptions {
   port?: number;
   /** Address to bind; loopback by default, so nothing outside this machine can reach it. */
   host?: string;
-  /** Serve HTTPS with a certificate from the emulator's local CA. */
+  /**
+   * Serve HTTPS with a certificate from the emulator's local CA, for `localhost`, `127.0.0.1`,
+   * `::1` and, with Host addressing, each portal's `<name>.localhost` and `domain`.
+   */
   https?: boolean;
   /** Where the local CA lives; defaults to the per-user data directory. */
   tlsDir?: string;
@@ -297,10 +300,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const addressing: Addressing = options.addressing ?? 'port';
   if (addressing !== 'port' && addressing !== 'host')
     throw new ConfigError('addressing: expected "port" or "host"');
-  const tls = options.https ? await ensureTls(options.tlsDir) : undefined;
   const host = options.host ?? '127.0.0.1';
   const hostPart = host.includes(':') ? `[${host}]` : host;
-  const scheme = tls ? 'https' : 'http';
+  const scheme = options.https ? 'https' : 'http';
   const stores: Store[] = [];
   const servers: Server[] = [];
   const closeAll = async (): Promise<void> => {
@@ -358,6 +360,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         seen.set(config.domain.toLowerCase(), config.name);
       });
     }
+    // With Host addressing a client dials each portal by its name, which the certificate must
+    // carry: `<name>.localhost` (the portal's URL) and its domain.
+    const tls = options.https
+      ? await ensureTls(
+          options.tlsDir,
+          addressing === 'host' && many
+            ? hosted.flatMap(({ portal: { config } }) => [`${config.name}.localhost`, config.domain])
+            : [],
+        )
+      : undefined;
     const directory = new PortalDirectory(addressing, hosted);
     const listeners = addressing === 'host' ? [hosted[0] as HostedPortal] : hosted;
     let listenerUrl = '';

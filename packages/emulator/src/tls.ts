@@ -1,7 +1,10 @@
 /**
  * HTTPS material for the emulator: a local CA that lives in a per-user data directory, so a client
  * that trusts it once (`NODE_EXTRA_CA_CERTS=<ca.pem>`) stays trusted across restarts, and a server
- * certificate for `localhost`, `127.0.0.1` and `::1` signed by it.
+ * certificate for `localhost`, `127.0.0.1` and `::1` signed by it, plus the host names of the
+ * portals an emulator with Host addressing serves (`a.localhost`…): clients check the name they
+ * dialled, and `*.localhost` cannot stand in for them (a wildcard over a single-label suffix is
+ * refused by Node, `tls.checkServerIdentity`, as by browsers).
  *
  * Keys come from Node's native generator; node-forge only assembles and signs the X.509
  * certificates, because its pure-JS key generation takes seconds. Validation of what is on disk
@@ -10,6 +13,7 @@
  */
 import { X509Certificate, createPrivateKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { open, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,6 +48,9 @@ const BACKDATE_MS = 60 * 60 * 1000;
 const MIN_REMAINING_MS = DAY_MS;
 // Generating and writing takes well under a second; a lock this old was left by a crash.
 const LOCK_STALE_MS = 30_000;
+// Host names a server certificate carries beyond localhost: those asked for now and those it
+// carried before (emulators with other portals may share the directory), up to this many.
+const MAX_HOST_NAMES = 200;
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -78,13 +85,22 @@ export function dataDir(
  * one more day at most. Files: `ca.key` (0600), `ca.pem`, `server.key` (0600), `server.pem`; the
  * directory is created with mode 0700. Safe to call from several processes at once.
  *
+ * The server certificate also names every one of `hostNames` (DNS names, such as the
+ * `<name>.localhost` of each portal with Host addressing); one that lacks any is issued again,
+ * naming them and the names it had.
+ *
  * @param dir - Where the material lives; defaults to {@link dataDir}.
+ * @param hostNames - DNS names the server certificate must also be valid for.
  */
-export async function ensureTls(dir: string = dataDir()): Promise<TlsMaterial> {
+export async function ensureTls(
+  dir: string = dataDir(),
+  hostNames: readonly string[] = [],
+): Promise<TlsMaterial> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const names = dnsNames(hostNames);
   // The common case (everything valid) reads without locking; a writer renames each file
   // atomically, so the worst a reader sees is a mismatched pair, which sends it down the locked path.
-  const ready = await loadAll(dir);
+  const ready = await loadAll(dir, names);
   if (ready) return ready;
   return withLock(dir, async () => {
     // Another process may have finished while this one waited for the lock.
@@ -94,9 +110,10 @@ export async function ensureTls(dir: string = dataDir()): Promise<TlsMaterial> {
       await writeAtomic(dir, CA_KEY, ca.keyPem, 0o600);
       await writeAtomic(dir, CA_CERT, ca.certPem, 0o644);
     }
-    let server = await loadServer(dir, ca);
+    let server = await loadServer(dir, ca, names);
     if (!server) {
-      server = await issueServer(ca);
+      const before = (await namesBefore(dir, ca)).filter((name) => !names.includes(name));
+      server = await issueServer(ca, [...names, ...before].slice(0, Math.max(names.length, MAX_HOST_NAMES)));
       await writeAtomic(dir, SERVER_KEY, server.keyPem, 0o600);
       await writeAtomic(dir, SERVER_CERT, server.certPem, 0o644);
     }
@@ -117,10 +134,43 @@ function material(dir: string, ca: Ca, server: Pair): TlsMaterial {
   return { key: server.keyPem, cert: server.certPem, ca: ca.certPem, caCertPath: path.join(dir, CA_CERT) };
 }
 
-async function loadAll(dir: string): Promise<TlsMaterial | undefined> {
+/** The DNS names among `hostNames`, lower-case, once each: no IP address, no `localhost`. */
+function dnsNames(hostNames: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const raw of hostNames) {
+    const name = raw.toLowerCase().replace(/\.$/, '');
+    if (name === 'localhost' || isIP(name) !== 0 || name.includes(':')) continue;
+    if (
+      /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*$/.test(
+        name,
+      )
+    )
+      out.add(name);
+  }
+  return [...out];
+}
+
+/** The DNS names, beyond localhost, of the server certificate in `dir`, when `ca` issued it. */
+async function namesBefore(dir: string, ca: Ca): Promise<string[]> {
+  const pair = await readPair(dir, SERVER_KEY, SERVER_CERT);
+  if (!pair) return [];
+  try {
+    const x509 = new X509Certificate(pair.certPem);
+    if (!x509.checkIssued(ca.x509)) return [];
+    const names = (x509.subjectAltName ?? '')
+      .split(', ')
+      .filter((entry) => entry.startsWith('DNS:'))
+      .map((entry) => entry.slice(4));
+    return dnsNames(names);
+  } catch {
+    return [];
+  }
+}
+
+async function loadAll(dir: string, names: readonly string[]): Promise<TlsMaterial | undefined> {
   const ca = await loadCa(dir);
   if (!ca) return undefined;
-  const server = await loadServer(dir, ca);
+  const server = await loadServer(dir, ca, names);
   return server && material(dir, ca, server);
 }
 
@@ -158,12 +208,12 @@ function checkCa(pair: Pair): Ca | undefined {
   }
 }
 
-async function loadServer(dir: string, ca: Ca): Promise<Pair | undefined> {
+async function loadServer(dir: string, ca: Ca, names: readonly string[]): Promise<Pair | undefined> {
   const pair = await readPair(dir, SERVER_KEY, SERVER_CERT);
-  return pair && serverUsable(pair, ca) ? pair : undefined;
+  return pair && serverUsable(pair, ca, names) ? pair : undefined;
 }
 
-function serverUsable(pair: Pair, ca: Ca): boolean {
+function serverUsable(pair: Pair, ca: Ca, names: readonly string[]): boolean {
   try {
     const x509 = new X509Certificate(pair.certPem);
     return (
@@ -174,7 +224,8 @@ function serverUsable(pair: Pair, ca: Ca): boolean {
       stillValid(x509) &&
       x509.checkHost('localhost') !== undefined &&
       x509.checkIP('127.0.0.1') !== undefined &&
-      x509.checkIP('::1') !== undefined
+      x509.checkIP('::1') !== undefined &&
+      names.every((name) => x509.checkHost(name, { wildcards: false }) !== undefined)
     );
   } catch {
     return false;
@@ -240,7 +291,7 @@ function caKeyIdentifier(caCert: forge.pki.Certificate): string {
     : caCert.generateSubjectKeyIdentifier().getBytes();
 }
 
-async function issueServer(ca: Ca): Promise<Pair> {
+async function issueServer(ca: Ca, names: readonly string[]): Promise<Pair> {
   const { publicKey, privateKey } = await newRsaKeyPair();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const cert = forge.pki.createCertificate();
@@ -262,6 +313,7 @@ async function issueServer(ca: Ca): Promise<Pair> {
       name: 'subjectAltName',
       altNames: [
         { type: 2, value: 'localhost' },
+        ...names.map((value) => ({ type: 2, value })),
         { type: 7, ip: '127.0.0.1' },
         { type: 7, ip: '::1' },
       ],
@@ -272,7 +324,8 @@ async function issueServer(ca: Ca): Promise<Pair> {
   cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
   const pair = { keyPem: privateKey, certPem: forge.pki.certificateToPem(cert) };
   // Failing here beats writing a certificate that every later start would silently reissue.
-  if (!serverUsable(pair, ca)) throw new Error('tls: the newly issued server certificate failed validation');
+  if (!serverUsable(pair, ca, names))
+    throw new Error('tls: the newly issued server certificate failed validation');
   return pair;
 }
 

@@ -4,8 +4,11 @@
  * `startEmulator` and in the config file; the control API addresses them by `?portal=`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { checkServerIdentity } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -239,6 +242,96 @@ describe('addressed by Host: one listener', () => {
     });
     expect(refreshed.status).toBe(200);
     expect(String(refreshed.body.client_endpoint)).toBe(`${b.url}/rest/`);
+  });
+});
+
+describe('addressed by Host over HTTPS', () => {
+  /** An HTTPS request to 127.0.0.1 that dials `name`: its SNI and Host, checked against `ca`. */
+  function dial(port: string, name: string, path: string, ca: Buffer, body: unknown): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          servername: name,
+          port,
+          path,
+          method: 'POST',
+          ca,
+          headers: { host: `${name}:${port}`, 'content-type': 'application/json' },
+          // Checked against the name dialled, as a client that resolved it would.
+          checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  }
+
+  test("the certificate names each portal's <name>.localhost and domain, and keeps them for the next start", async () => {
+    const tlsDir = mkdtempSync(join(tmpdir(), 'b24-portals-tls-'));
+    emu = await startEmulator({
+      https: true,
+      tlsDir,
+      addressing: 'host',
+      portal: { plan: 'off' },
+      portals: [{ name: 'a' }, { name: 'b', domain: 'b.example.test' }],
+    });
+    const [a, b] = emu.portals;
+    if (!a || !b || !emu.caCertPath) throw new Error('expected two portals over HTTPS');
+    const port = new URL(emu.url).port;
+    expect(b.url).toBe(`https://b.localhost:${port}`);
+    const ca = readFileSync(emu.caCertPath);
+    const message = { USER_ID: 1, MESSAGE: 'over TLS' };
+    for (const [portal, name] of [
+      [a, 'a.localhost'],
+      [b, 'b.localhost'],
+      [b, 'b.example.test'],
+    ] as const) {
+      const answer = await dial(
+        port,
+        name,
+        `${new URL(portal.webhookUrl).pathname}im.notify.personal.add`,
+        ca,
+        message,
+      );
+      expect(answer.status, name).toBe(200);
+    }
+    expect(a.portal.store.size).toBe(1);
+    expect(b.portal.store.size).toBe(2);
+    // A name no portal has is not in the certificate: the client refuses it.
+    await expect(dial(port, 'c.localhost', '/rest/server.time', ca, {})).rejects.toThrow(/c\.localhost/);
+    await emu.close();
+
+    // Another emulator on the same directory with other portals: one certificate names them all.
+    emu = await startEmulator({
+      https: true,
+      tlsDir,
+      addressing: 'host',
+      portal: { plan: 'off' },
+      portals: [{ name: 'c' }, { name: 'd' }],
+    });
+    const cert = new X509Certificate(readFileSync(join(tlsDir, 'server.pem')));
+    for (const name of [
+      'localhost',
+      'a.localhost',
+      'b.localhost',
+      'b.example.test',
+      'c.localhost',
+      'd.localhost',
+    ])
+      expect(cert.checkHost(name, { wildcards: false }), name).toBe(name);
+    const again = await dial(new URL(emu.url).port, 'd.localhost', '/rest/server.time', ca, {});
+    expect(again.status).not.toBe(0);
   });
 });
 

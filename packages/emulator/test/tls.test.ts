@@ -131,6 +131,24 @@ describe('ensureTls', () => {
     expect(again).toEqual(first);
   });
 
+  it('adds host names when asked, keeps the names it had, and reuses a certificate that has them', async () => {
+    const named = freshDir();
+    const plain = await ensureTls(named, ['localhost', '127.0.0.1', '::1', 'Crm.Localhost.']);
+    // localhost and addresses are always there; a DNS name is added, lower-case, without the dot.
+    const first = new X509Certificate(plain.cert);
+    expect(first.checkHost('crm.localhost', { wildcards: false })).toBe('crm.localhost');
+    expect(first.subjectAltName?.match(/DNS:/g)).toHaveLength(2);
+    expect(await ensureTls(named, ['crm.localhost'])).toEqual(plain);
+    expect(await ensureTls(named)).toEqual(plain);
+    const more = await ensureTls(named, ['sales.localhost']);
+    expect(more.ca).toBe(plain.ca);
+    expect(more.cert).not.toBe(plain.cert);
+    const both = new X509Certificate(more.cert);
+    for (const name of ['localhost', 'crm.localhost', 'sales.localhost'])
+      expect(both.checkHost(name, { wildcards: false }), name).toBe(name);
+    expect(verifiesAgainst(more)).toBe(true);
+  });
+
   it('lets concurrent starts on an empty directory agree on one CA', async () => {
     const shared = freshDir();
     const results = await Promise.all([ensureTls(shared), ensureTls(shared), ensureTls(shared)]);
