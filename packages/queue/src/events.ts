@@ -66,6 +66,17 @@ export class EventReader {
     this.#listeners.get(event)?.delete(listener as Listener);
   }
 
+  /** Tell this process's listeners of an event that is not in the stream (`connection`). */
+  emitLocal<E extends keyof QueueEventMap>(event: E, payload: QueueEventMap[E]): void {
+    for (const listener of this.#listeners.get(event) ?? []) {
+      try {
+        (listener as (p: QueueEventMap[E]) => void)(payload);
+      } catch {
+        // A listener's own failure must not stop the others.
+      }
+    }
+  }
+
   #emit(entry: Record<string, string>): void {
     const type = entry.type as keyof QueueEventMap;
     let payload: QueueEventMap[keyof QueueEventMap];
@@ -86,13 +97,7 @@ export class EventReader {
       };
     } else if (type === 'refused') payload = { portalId: entry.portal ?? '', code: entry.code ?? '' };
     else return;
-    for (const listener of this.#listeners.get(type) ?? []) {
-      try {
-        (listener as (p: typeof payload) => void)(payload);
-      } catch {
-        // A listener's own failure must not stop the others, nor the reading.
-      }
-    }
+    this.emitLocal(type, payload);
   }
 
   async #read(): Promise<void> {

@@ -10,7 +10,14 @@ import { QueueError } from './errors.js';
 import { EVENTS_KEPT, EventReader } from './events.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { Registry } from './portals.js';
-import { checkConnectTimeout, checkPrefix, connect, disconnect, whenReady } from './redis.js';
+import {
+  checkConnectTimeout,
+  checkPrefix,
+  connect,
+  disconnect,
+  watchConnection,
+  whenReady,
+} from './redis.js';
 import { run } from './scripts.js';
 import { checkKey, checkPortalId, tagForKey } from './tag.js';
 import { addTick, promoteTick } from './ticks.js';
@@ -84,6 +91,7 @@ export class NotificationQueue {
   readonly #ttl: number;
   readonly #attachMaxLength: number;
   readonly #events: EventReader;
+  readonly #unwatch: () => void;
   readonly #connection: RedisConnection;
   readonly #connectTimeoutMs: number;
   /** Redis has answered once: from then on commands wait out a restart instead. */
@@ -125,6 +133,9 @@ export class NotificationQueue {
     const registry = new Registry(this.#redis, this.#keys, key, (id) => this.#wake(id));
     this.portals = keyError === undefined ? this.#gated(registry) : guarded(keyError);
     this.#events = new EventReader(this.#redis, this.#keys);
+    this.#unwatch = watchConnection(this.#redis, options.connection, (e) =>
+      this.#events.emitLocal('connection', e),
+    );
   }
 
   #open(): void {
@@ -432,7 +443,8 @@ export class NotificationQueue {
 
   /**
    * Listen to events from every worker (read from a capped stream in Redis, from now on): `sent`,
-   * `failed`, `parked`, `resumed`, `refused`.
+   * `failed`, `parked`, `resumed`, `refused`; and to this producer's own `connection` to Redis,
+   * lost or restored.
    */
   on<E extends keyof QueueEventMap>(event: E, listener: (payload: QueueEventMap[E]) => void): this {
     this.#open();
@@ -455,6 +467,7 @@ export class NotificationQueue {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unwatch();
     await this.#events.close();
     await this.#bull.close();
     await disconnect(this.#redis);

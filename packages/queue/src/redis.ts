@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { B24ValidationError } from 'b24notify';
 import { QueueError } from './errors.js';
-import type { RedisConnection } from './types.js';
+import type { ConnectionEvent, RedisConnection } from './types.js';
 import { defineScripts } from './scripts.js';
 
 /**
@@ -78,6 +78,56 @@ export function checkConnectTimeout(value: unknown): number {
     );
   }
   return v;
+}
+
+/**
+ * Tell `emit` when `redis`, once it has been ready, loses its connection, and when it is ready
+ * again. ioredis reconnects by itself and commands wait meanwhile (see {@link connect}), so
+ * without this a loss is silent. Returns a function that stops watching: call it before closing
+ * on purpose, which is no loss.
+ */
+export function watchConnection(
+  redis: Redis,
+  connection: RedisConnection,
+  emit: (event: ConnectionEvent) => void,
+): () => void {
+  const address = redisAddress(connection);
+  const passwords = passwordsOf(connection);
+  let ready = redis.status === 'ready';
+  let lost = false;
+  const tell = (event: ConnectionEvent): void => {
+    try {
+      emit(event);
+    } catch {
+      // A listener's own failure must not reach ioredis's event loop.
+    }
+  };
+  const lose = (reason: string): void => {
+    if (!ready || lost) return;
+    lost = true;
+    let text = reason;
+    for (const p of passwords) text = text.split(p).join('***');
+    tell({ state: 'lost', address, reason: text });
+  };
+  const onReady = (): void => {
+    ready = true;
+    if (!lost) return;
+    lost = false;
+    tell({ state: 'restored', address });
+  };
+  const onError = (err: Error): void => {
+    const code = (err as { code?: unknown }).code;
+    lose(typeof code === 'string' ? code : err.message);
+  };
+  const onClose = (): void => lose('connection closed');
+  redis.on('ready', onReady);
+  redis.on('error', onError);
+  redis.on('close', onClose);
+  return () => {
+    redis.off('ready', onReady);
+    redis.off('error', onError);
+    redis.off('close', onClose);
+  };
 }
 
 /** The password of a connection, in the forms it may take in text, to keep out of messages. */

@@ -199,8 +199,26 @@ export interface QueueStats {
   batches: number;
 }
 
+/**
+ * This process's connection to Redis was lost or came back. While it is lost, commands wait for
+ * Redis (a `send` resolves once it is stored, a worker's batches pause); nothing is dropped.
+ */
+export interface ConnectionEvent {
+  /** `lost`: Redis stopped answering. `restored`: it answers again after a loss. */
+  state: 'lost' | 'restored';
+  /** Where the connection points, the password masked: `redis://:***@10.0.0.5:6379`. */
+  address: string;
+  /** Why it was lost: an error code such as `ECONNREFUSED`, or what ioredis said; only when `lost`. */
+  reason?: string;
+}
+
 /** Events of the queue, with what each carries. */
 export interface QueueEventMap {
+  /**
+   * This producer's own connection to Redis was lost or restored: not read from Redis (it may be
+   * down), so each producer reports its own. Workers report theirs to `onConnection`.
+   */
+  connection: ConnectionEvent;
   /** A notification was created. */
   sent: {
     /** The portal. */
@@ -334,6 +352,11 @@ export interface WorkerOptions {
    * again after 5 s. Messages hold no secret.
    */
   onError?: (error: Error, portalId: string) => void;
+  /**
+   * Told when this worker's connection to Redis is lost (its batches pause; none is lost) and
+   * when it is restored. The address has its password masked.
+   */
+  onConnection?: (event: ConnectionEvent) => void;
   /** BullMQ's lock on a tick, ms; renewed while the process lives. @default 10000 */
   lockDuration?: number;
   /** How often BullMQ looks for ticks of dead workers, ms. @default 5000 */

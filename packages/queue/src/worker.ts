@@ -9,7 +9,14 @@ import { parseKey } from './crypto.js';
 import { Keys, TICK_QUEUE } from './keys.js';
 import { TokenKeeper } from './oauth.js';
 import { checkConfig, Registry } from './portals.js';
-import { checkConnectTimeout, checkPrefix, connect, disconnect, whenReady } from './redis.js';
+import {
+  checkConnectTimeout,
+  checkPrefix,
+  connect,
+  disconnect,
+  watchConnection,
+  whenReady,
+} from './redis.js';
 import { run } from './scripts.js';
 import { TransitFloor } from './pace.js';
 import { tick, type TickContext } from './tick.js';
@@ -137,6 +144,9 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
     redis.disconnect();
     throw err;
   }
+  const unwatch = options.onConnection
+    ? watchConnection(redis, options.connection, options.onConnection)
+    : () => {};
   const bull = new BullQueue(TICK_QUEUE, { connection: redis, prefix });
   bull.on('error', () => {});
   const registry = new Registry(redis, keys, key, (id) => addTick(bull, id));
@@ -266,6 +276,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         await worker.close();
         await sweeping;
         await bull.close();
+        unwatch();
         await disconnect(redis);
       })();
       return closed;

@@ -192,6 +192,12 @@ Redis unreachable, not Redis, or refusing the password: each action fails within
         ...(concurrency ? { concurrency } : {}),
         onError: (err, portalId) =>
           io.err(`queue worker: portal ${portalId}: ${err.message} (trying again in 5 s)\n`),
+        onConnection: (e) =>
+          io.err(
+            e.state === 'lost'
+              ? `queue worker: lost Redis at ${e.address} (${e.reason ?? 'no reason given'}); batches wait for it, none is lost\n`
+              : `queue worker: Redis at ${e.address} answers again; sending resumes\n`,
+          ),
       });
       io.err(`queue worker: running (concurrency ${concurrency ?? 8}); SIGTERM or Ctrl+C stops it\n`);
       await new Promise<void>((resolve) => {
