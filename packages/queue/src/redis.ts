@@ -41,8 +41,33 @@ export function connect(connection: RedisConnection, name: string): Redis {
   }
   // An unhandled 'error' event would end the process; the commands themselves report failures.
   redis.on('error', () => {});
+  endsWhileReconnecting(redis);
   defineScripts(redis);
   return redis;
+}
+
+/**
+ * Make `redis`, and every `duplicate()` of it, end when told to disconnect while it waits to
+ * reconnect. ioredis does nothing then: with no socket there is no 'close', so no 'end', and the
+ * commands it holds never settle (redis/ioredis#1247; the open PR #2169). BullMQ's Worker.close
+ * waits for its blocking connection's 'end' and for the command that connection holds, and
+ * BullMQ makes that connection with `duplicate()`: a worker stopped while Redis was down, or in
+ * the seconds after it came back, never stopped (the CLI test of an outage caught it). Marked
+ * `wait`, the client takes ioredis's own path for one that never connected: it closes, fails
+ * what it holds with "Connection is closed." and emits 'end'.
+ */
+function endsWhileReconnecting(redis: Redis): void {
+  const disconnect = redis.disconnect.bind(redis);
+  redis.disconnect = (reconnect = false): void => {
+    if (!reconnect && redis.status === 'reconnecting') redis.status = 'wait';
+    disconnect(reconnect);
+  };
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) => {
+    const copy = duplicate(override);
+    endsWhileReconnecting(copy);
+    return copy;
+  };
 }
 
 /** The prefix, checked: it names every key. */

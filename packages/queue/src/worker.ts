@@ -274,7 +274,11 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         clearInterval(timer);
         // Waits for the ticks under way: each finishes its one batch and records it.
         await worker.close();
-        await sweeping;
+        // A sweep under way finishes, unless Redis is down: then its commands wait for Redis,
+        // and closing the connection below fails them instead (its errors are caught).
+        let bound: NodeJS.Timeout | undefined;
+        await Promise.race([sweeping, new Promise((resolve) => (bound = setTimeout(resolve, 2000)))]);
+        clearTimeout(bound);
         await bull.close();
         unwatch();
         await disconnect(redis);
