@@ -218,6 +218,11 @@ export class Chaos {
     this.#random = mulberry32(parsed.seed ?? DEFAULT_CHAOS_SEED);
   }
 
+  /** Whether any rule is set: without one, {@link pick} never returns a fault. */
+  get armed(): boolean {
+    return this.#settings.rules.length > 0;
+  }
+
   /** The fault for this call of `method`, or `undefined` to handle it normally. */
   pick(method: string): Fault | undefined {
     // Asked on every call, and most portals have no rules: nothing to match.

@@ -9,7 +9,8 @@ import { Paged, type MethodContext } from './methods/types.js';
 import { str } from './methods/params.js';
 import type { Caller, Portal } from './portal/portal.js';
 import { parseBody, parseQuery, type Params } from './wire/body.js';
-import { errorBody, readBody, sendJson } from './wire/http.js';
+import { errorBody, jsonHeaders, readBody, sendJson } from './wire/http.js';
+import type { Reply } from './wire/fast-lane.js';
 import type { RequestTarget } from './wire/target.js';
 import { timeBlock, type PlainTimeBlock, type TimeBlock } from './wire/time.js';
 
@@ -199,7 +200,7 @@ function wrongWebhook(portal: Portal): RestError {
 }
 
 /** Credentials found in a request, before they are checked. */
-function authenticate(portal: Portal, route: RestRoute, params: Params, req: IncomingMessage): Caller {
+function authenticate(portal: Portal, route: RestRoute, params: Params, cookie: string | undefined): Caller {
   if (route.webhook) {
     const hook = portal.findWebhook(route.webhook.userId, route.webhook.code);
     // An expired webhook is no longer "active": the docs give no other code for it.
@@ -238,7 +239,7 @@ function authenticate(portal: Portal, route: RestRoute, params: Params, req: Inc
       clientId: tokens.clientId,
     };
   }
-  const session = sessionUser(portal, params, req);
+  const session = sessionUser(portal, params, cookie);
   if (session !== undefined) {
     return {
       kind: 'session',
@@ -252,9 +253,8 @@ function authenticate(portal: Portal, route: RestRoute, params: Params, req: Inc
 }
 
 /** Cookie auth as the portal's own pages use it: a PHPSESSID cookie plus the matching `sessid`. */
-function sessionUser(portal: Portal, params: Params, req: IncomingMessage): number | undefined {
+function sessionUser(portal: Portal, params: Params, cookie: string | undefined): number | undefined {
   const sessid = str(params.sessid);
-  const cookie = req.headers.cookie;
   if (!sessid || !cookie) return undefined;
   const m = /(?:^|;\s*)PHPSESSID=([^;]+)/.exec(cookie);
   if (!m || m[1] !== sessid) return undefined;
@@ -320,12 +320,16 @@ export const GATEWAY_TIMEOUT_HTML =
   '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n' +
   '<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
+const GATEWAY_TIMEOUT_HEADERS = [
+  'content-type',
+  'text/html',
+  'content-length',
+  String(Buffer.byteLength(GATEWAY_TIMEOUT_HTML)),
+];
+
 function sendGatewayTimeout(res: ServerResponse): number {
   if (res.destroyed) return 0;
-  res.writeHead(504, {
-    'content-type': 'text/html',
-    'content-length': Buffer.byteLength(GATEWAY_TIMEOUT_HTML),
-  });
+  res.writeHead(504, GATEWAY_TIMEOUT_HEADERS);
   res.end(GATEWAY_TIMEOUT_HTML);
   return Buffer.byteLength(GATEWAY_TIMEOUT_HTML);
 }
@@ -338,102 +342,228 @@ function sendTruncated(res: ServerResponse, status: number, body: unknown): Buff
   return text;
 }
 
-/** Handle one HTTP request under `/rest/`. */
+/**
+ * What the REST handler reads of a request besides its body. node:http's request gives it
+ * (`handleRest`), and so does the plain-REST fast lane (`wire/fast-lane.ts`), which parses
+ * simple requests itself.
+ */
+export interface RestRequestHead {
+  /** `POST`, `GET`… */
+  httpMethod: string;
+  /** The request target as sent. */
+  url: string;
+  target: RequestTarget;
+  contentType: string | undefined;
+  cookie: string | undefined;
+  remoteAddress: string | undefined;
+  /** Whether it came over HTTPS. */
+  secure: boolean;
+}
+
+/** Runs a `batch` call for a portal: bound once per portal by the router. */
+export type BatchRunner = (
+  caller: Caller,
+  params: Params,
+  requestId: number,
+  created: number[],
+) => CallOutcome;
+
+/**
+ * One REST exchange as it goes: what is known of the call, its answer and what the request log
+ * keeps. One object of fixed shape, created by {@link beginRest}; this runs on every request.
+ */
+export interface RestExchange {
+  started: number;
+  at: number;
+  requestId: number | undefined;
+  requestBytes: number;
+  route: RestRoute | undefined;
+  pathError: unknown;
+  created: number[];
+  params: Params;
+  status: number;
+  answer: unknown;
+  fault: Fault | undefined;
+  /** The call ran past the request time limit: the answer is the gateway's 504 page. */
+  cut: boolean;
+  transport: 'webhook' | 'oauth' | 'session' | 'none';
+}
+
+/** Start an exchange: the clock, the route of the path. */
+export function beginRest(portal: Portal, head: RestRequestHead): RestExchange {
+  const x: RestExchange = {
+    started: performance.now(),
+    at: portal.clock.now(),
+    // Taken after the last `await`, so ids follow the order entries reach the log (RequestLog).
+    requestId: undefined,
+    requestBytes: head.url.length,
+    route: undefined,
+    pathError: undefined,
+    created: [],
+    params: {},
+    status: 200,
+    answer: undefined,
+    fault: undefined,
+    cut: false,
+    transport: 'none',
+  };
+  try {
+    x.route = routeOf(head.target.pathname);
+  } catch (err) {
+    x.pathError = err;
+  }
+  if (x.route?.webhook) x.transport = 'webhook';
+  return x;
+}
+
+/**
+ * Everything before the method runs, given the whole body: parameters, the portal's state, the
+ * request bucket and the caller's credentials. Throws a RestError to refuse the call.
+ */
+export function admitRest(portal: Portal, x: RestExchange, head: RestRequestHead, body: Buffer): Caller {
+  x.requestBytes += body.length;
+  if (x.pathError) throw x.pathError;
+  const route = x.route;
+  if (!route) throw portal.error('ERROR_METHOD_NOT_FOUND');
+  x.params = requestParams(head.target.search, head.contentType, body);
+  if (route.format === 'xml') {
+    throw new RestError('INVALID_REQUEST', 'The emulator answers JSON only: drop the .xml suffix', 400);
+  }
+  if (portal.config.requireHttps && !head.secure) throw portal.error('INVALID_REQUEST');
+  if (portal.config.state === 'deleted') throw portal.error('PORTAL_DELETED');
+  if (portal.config.state === 'overloaded') throw portal.error('OVERLOAD_LIMIT');
+  if (portal.config.state === 'free-plan') throw portal.error('ACCESS_DENIED');
+  // Every HTTP request fills the bucket, a batch as one, failed auth included.
+  if (portal.bucket && !portal.bucket.take(`portal:${head.remoteAddress ?? ''}`).ok) {
+    throw portal.error('QUERY_LIMIT_EXCEEDED');
+  }
+  const caller = authenticate(portal, route, x.params, head.cookie);
+  x.transport = caller.kind;
+  return caller;
+}
+
+/** Run the admitted call (a method or a `batch`) and keep its answer in the exchange. */
+export function runRest(portal: Portal, x: RestExchange, caller: Caller, runBatch: BatchRunner): void {
+  const route = x.route as RestRoute;
+  x.requestId = portal.log.nextId();
+  const outcome =
+    route.method === 'batch'
+      ? runBatch(caller, x.params, x.requestId, x.created)
+      : executeCall(portal, caller, route.method, x.params, {
+          requestId: x.requestId,
+          created: x.created,
+          inBatch: false,
+        });
+  x.answer = successBody(outcome);
+  // Modelled time: what the call (or every command the batch ran) is charged. A chaos delay
+  // stands for the network, not the portal's work, so it does not count.
+  x.cut = outcome.time.processing > portal.config.requestTimeLimitSeconds;
+  if (x.cut) x.status = 504;
+}
+
+/** Keep a refusal as the exchange's answer: a RestError as it is, anything else as a 500. */
+export function failRest(portal: Portal, x: RestExchange, err: unknown): void {
+  const restError = err instanceof RestError ? err : portal.error('INTERNAL_SERVER_ERROR');
+  x.status = restError.status;
+  x.answer = errorBody(restError);
+}
+
+/** Write the exchange to the request log (and to the portal's `request` listeners). */
+export function logRest(portal: Portal, x: RestExchange, head: RestRequestHead, responseBytes: number): void {
+  const { route, answer, fault } = x;
+  const entry = {
+    id: x.requestId ?? portal.log.nextId(),
+    at: x.at,
+    httpMethod: head.httpMethod,
+    path: route ? route.logPath : maskWebhookCode(head.target.pathname),
+    method: route ? route.logMethod : maskWebhookCode(head.target.pathname),
+    transport: x.transport,
+    // Masked when read (see RequestLog): this runs on every request.
+    params: x.params,
+    status: answer === undefined ? 0 : x.status,
+    // One shape for every entry, absent fields undefined (JSON leaves them out): spreads of
+    // optional parts would copy the object on every request.
+    response: answer,
+    error: x.cut
+      ? 'GATEWAY_TIMEOUT'
+      : answer && typeof answer === 'object' && 'error' in answer
+        ? String(answer.error)
+        : undefined,
+    fault: fault ? (fault.type === 'error' ? `error ${fault.code}` : fault.type) : undefined,
+    durationMs: performance.now() - x.started,
+    notificationIds: x.created,
+  };
+  const stored = portal.log.add(entry, { requestBytes: x.requestBytes, responseBytes });
+  if (portal.listenerCount('request') > 0) portal.emit('request', portal.log.show(stored));
+}
+
+/** Handle one HTTP request under `/rest/`, as node:http parsed it. */
 export async function handleRest(
   portal: Portal,
   req: IncomingMessage,
   res: ServerResponse,
   target: RequestTarget,
   secure: boolean,
-  runBatch: (caller: Caller, params: Params, requestId: number, created: number[]) => CallOutcome,
+  runBatch: BatchRunner,
 ): Promise<void> {
-  const started = performance.now();
-  const at = portal.clock.now();
-  // Taken after the last `await`, so ids follow the order entries reach the log (RequestLog).
-  let requestId: number | undefined;
-  let requestBytes = (req.url ?? '').length;
+  const head: RestRequestHead = {
+    httpMethod: req.method ?? 'GET',
+    url: req.url ?? '',
+    target,
+    contentType: req.headers['content-type'],
+    cookie: req.headers.cookie,
+    remoteAddress: req.socket.remoteAddress,
+    secure,
+  };
+  const x = beginRest(portal, head);
   let responseBytes = 0;
-  let route: RestRoute | undefined;
-  let pathError: unknown;
-  try {
-    route = routeOf(target.pathname);
-  } catch (err) {
-    pathError = err;
-  }
-  const created: number[] = [];
-  let params: Params = {};
-  let status = 200;
-  let answer: unknown;
-  let fault: Fault | undefined;
   let dropped = false;
-  let cut = false;
-  let transport: 'webhook' | 'oauth' | 'session' | 'none' = route?.webhook ? 'webhook' : 'none';
   try {
     const body = await readBody(req, portal.config.maxBodyBytes);
-    requestBytes += body.length;
-    if (pathError) throw pathError;
-    if (!route) throw portal.error('ERROR_METHOD_NOT_FOUND');
-    params = requestParams(target.search, req.headers['content-type'], body);
-    if (route.format === 'xml') {
-      throw new RestError('INVALID_REQUEST', 'The emulator answers JSON only: drop the .xml suffix', 400);
-    }
-    if (portal.config.requireHttps && !secure) throw portal.error('INVALID_REQUEST');
-    if (portal.config.state === 'deleted') throw portal.error('PORTAL_DELETED');
-    if (portal.config.state === 'overloaded') throw portal.error('OVERLOAD_LIMIT');
-    if (portal.config.state === 'free-plan') throw portal.error('ACCESS_DENIED');
-    // Every HTTP request fills the bucket, a batch as one, failed auth included.
-    if (portal.bucket && !portal.bucket.take(`portal:${req.socket.remoteAddress ?? ''}`).ok) {
-      throw portal.error('QUERY_LIMIT_EXCEEDED');
-    }
-    const caller = authenticate(portal, route, params, req);
-    transport = caller.kind;
-    fault = portal.chaos.pick(route.method);
+    const caller = admitRest(portal, x, head, body);
+    x.fault = portal.chaos.pick((x.route as RestRoute).method);
     // `res.destroyed` stays false for a while after the socket goes, so remember it here.
-    dropped = fault !== undefined && (await applyFault(portal, fault, res));
+    dropped = x.fault !== undefined && (await applyFault(portal, x.fault, res));
     if (dropped) return;
-    requestId = portal.log.nextId();
-    const outcome =
-      route.method === 'batch'
-        ? runBatch(caller, params, requestId, created)
-        : executeCall(portal, caller, route.method, params, { requestId, created, inBatch: false });
-    answer = successBody(outcome);
-    // Modelled time: what the call (or every command the batch ran) is charged. A chaos delay
-    // stands for the network, not the portal's work, so it does not count.
-    cut = outcome.time.processing > portal.config.requestTimeLimitSeconds;
-    if (cut) status = 504;
+    runRest(portal, x, caller, runBatch);
   } catch (err) {
-    const restError = err instanceof RestError ? err : portal.error('INTERNAL_SERVER_ERROR');
-    status = restError.status;
-    answer = errorBody(restError);
+    failRest(portal, x, err);
   } finally {
     if (!dropped && !res.destroyed) {
-      if (cut) responseBytes = sendGatewayTimeout(res);
-      else if (fault?.type === 'truncate') responseBytes = sendTruncated(res, status, answer).length;
-      else responseBytes = sendJson(res, status, answer).length;
+      if (x.cut) responseBytes = sendGatewayTimeout(res);
+      else if (x.fault?.type === 'truncate') responseBytes = sendTruncated(res, x.status, x.answer).length;
+      else responseBytes = sendJson(res, x.status, x.answer).length;
     }
-    const entry = {
-      id: requestId ?? portal.log.nextId(),
-      at,
-      httpMethod: req.method ?? 'GET',
-      path: route ? route.logPath : maskWebhookCode(target.pathname),
-      method: route ? route.logMethod : maskWebhookCode(target.pathname),
-      transport,
-      // Masked when read (see RequestLog): this runs on every request.
-      params,
-      status: answer === undefined ? 0 : status,
-      // One shape for every entry, absent fields undefined (JSON leaves them out): spreads of
-      // optional parts would copy the object on every request.
-      response: answer,
-      error: cut
-        ? 'GATEWAY_TIMEOUT'
-        : answer && typeof answer === 'object' && 'error' in answer
-          ? String(answer.error)
-          : undefined,
-      fault: fault ? (fault.type === 'error' ? `error ${fault.code}` : fault.type) : undefined,
-      durationMs: performance.now() - started,
-      notificationIds: created,
-    };
-    const stored = portal.log.add(entry, { requestBytes, responseBytes });
-    if (portal.listenerCount('request') > 0) portal.emit('request', portal.log.show(stored));
+    logRest(portal, x, head, responseBytes);
   }
+}
+
+/**
+ * Handle a REST request the fast lane parsed whole (`wire/fast-lane.ts`), at once: the same
+ * steps and answers as {@link handleRest}, written through `reply`. The lane hands a request
+ * here only when the portal has no chaos rules, so no fault can apply.
+ */
+export function serveRest(
+  portal: Portal,
+  head: RestRequestHead,
+  body: Buffer,
+  runBatch: BatchRunner,
+  reply: Reply,
+): void {
+  const x = beginRest(portal, head);
+  try {
+    runRest(portal, x, admitRest(portal, x, head, body), runBatch);
+  } catch (err) {
+    failRest(portal, x, err);
+  }
+  let responseBytes: number;
+  if (x.cut) {
+    reply(504, GATEWAY_TIMEOUT_HEADERS, GATEWAY_TIMEOUT_HTML);
+    responseBytes = Buffer.byteLength(GATEWAY_TIMEOUT_HTML);
+  } else {
+    const text = JSON.stringify(x.answer);
+    reply(x.status, jsonHeaders(text), text);
+    responseBytes = text.length;
+  }
+  logRest(portal, x, head, responseBytes);
 }

@@ -11,8 +11,9 @@ import { isInboxPath, serveInbox } from './inbox.js';
 import { type HostedPortal, PortalDirectory } from './hosting.js';
 import { handleOAuth } from './oauth.js';
 import type { Portal } from './portal/portal.js';
-import { handleRest } from './rest.js';
+import { handleRest, serveRest } from './rest.js';
 import type { TlsMaterial } from './tls.js';
+import { installFastLane, type PlainHandler } from './wire/fast-lane.js';
 import { sendJson } from './wire/http.js';
 import { parseTarget } from './wire/target.js';
 
@@ -20,6 +21,15 @@ import { parseTarget } from './wire/target.js';
 export interface HandlerOptions {
   /** Where the built inbox page is; `dist/ui` of this package by default. */
   uiDir?: string;
+}
+
+/**
+ * A request router for node:http, with `plainRest`, the entry of the fast lane for plain REST
+ * calls on plain HTTP (`wire/fast-lane.ts`): the same routing, the same answers.
+ */
+export interface RequestRouter {
+  (req: IncomingMessage, res: ServerResponse): void;
+  plainRest: PlainHandler;
 }
 
 /**
@@ -31,7 +41,7 @@ export function createRequestHandler(
   secure: boolean,
   baseUrl: () => string,
   options: HandlerOptions = {},
-) {
+): RequestRouter {
   const hosted: HostedPortal = {
     portal,
     get url() {
@@ -53,12 +63,12 @@ export function createHostingHandler(
   secure: boolean,
   listenerUrl: () => string,
   options: HandlerOptions = {},
-) {
+): RequestRouter {
   // One bound batch runner per portal, made once: this runs on every request.
   const batches = new Map<Portal, ReturnType<typeof batchOf>>();
   const batchOf = (portal: Portal) => runBatch.bind(null, portal);
   for (const h of directory.hosted) batches.set(h.portal, batchOf(h.portal));
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  const router = (req: IncomingMessage, res: ServerResponse): void => {
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Node's own check answers with an
     // empty body, so the server turns it off (`requireHostHeader`) and answers here in JSON.
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
@@ -97,6 +107,27 @@ export function createHostingHandler(
       else res.destroy();
     });
   };
+  // The lane's requests are POSTs with a Host and a whole body; the rest of the checks above
+  // hold for them by construction. A portal with chaos rules goes through node:http, where a
+  // fault can stall, cut or drop an answer; so does a body over the portal's limit, for its 413.
+  const plainRest: PlainHandler = (request, reply) => {
+    const target = parseTarget(request.target);
+    if (!target?.pathname.startsWith('/rest/')) return false;
+    const { portal } = directory.byHost(request.host) ?? listener;
+    if (portal.chaos.armed || request.body.length > portal.config.maxBodyBytes) return false;
+    const head = {
+      httpMethod: 'POST',
+      url: request.target,
+      target,
+      contentType: request.contentType,
+      cookie: request.cookie,
+      remoteAddress: request.remoteAddress,
+      secure,
+    };
+    serveRest(portal, head, request.body, batches.get(portal) ?? batchOf(portal), reply);
+    return true;
+  };
+  return Object.assign(router, { plainRest });
 }
 
 /**
@@ -117,10 +148,14 @@ export function createServer(
   return listenerServer(tls, createRequestHandler(portal, tls !== undefined, baseUrl, options));
 }
 
-/** An HTTP or HTTPS server around a request router, not yet listening. */
+/**
+ * An HTTP or HTTPS server around a request router, not yet listening. Plain HTTP has the fast
+ * lane in front (`wire/fast-lane.ts`) unless `fastLane` is false (tests compare the two).
+ */
 export function listenerServer(
   tls: TlsMaterial | undefined,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  handler: RequestRouter | ((req: IncomingMessage, res: ServerResponse) => void),
+  fastLane = true,
 ): Server {
   const server = tls
     ? createHttpsServer({ key: tls.key, cert: tls.cert, requireHostHeader: false }, handler)
@@ -144,5 +179,6 @@ export function listenerServer(
         `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
+  if (!tls && fastLane && 'plainRest' in handler) installFastLane(server, handler.plainRest);
   return server;
 }

@@ -43,16 +43,21 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export function sendJson(res: ServerResponse, status: number, body: unknown): string {
   const text = JSON.stringify(body);
   if (res.destroyed) return text;
-  res.writeHead(status, [
+  res.writeHead(status, jsonHeaders(text));
+  res.end(text);
+  return text;
+}
+
+/** The headers of a JSON answer whose body is `text`, as a flat list (`writeHead`'s form). */
+export function jsonHeaders(text: string): string[] {
+  return [
     'content-type',
     JSON_TYPE,
     'content-length',
     String(Buffer.byteLength(text)),
     'cache-control',
     'no-store',
-  ]);
-  res.end(text);
-  return text;
+  ];
 }
 
 /** The error body for a RestError: `{"error": CODE, "error_description": TEXT}`. */
