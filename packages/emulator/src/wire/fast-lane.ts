@@ -166,17 +166,37 @@ export function parseSimpleRequest(buf: Buffer, offset: number): Parsed | undefi
   return { target, host, contentType, cookie, bodyStart, end };
 }
 
-/** `Date` as node:http writes it (RFC 7231 IMF-fixdate), made once per second. */
-let dateSecond = -1;
-let dateText = '';
-function httpDate(): string {
+/** Status lines, made once per status: node:http's reason phrases, `unknown` for others. */
+const statusLines = new Map<number, string>();
+function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+/**
+ * The end of every head the lane writes, as node:http ends a keep-alive answer: `Date` (RFC
+ * 7231 IMF-fixdate), `Connection`, `Keep-Alive` with the server's timeout in whole seconds.
+ * Made once per second and timeout: it runs on every answer.
+ */
+let tailSecond = -1;
+let tailTimeout = -1;
+let tailText = '';
+function headTail(keepAliveTimeout: number): string {
   const now = Date.now();
   const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(now).toUTCString();
+  if (second !== tailSecond || keepAliveTimeout !== tailTimeout) {
+    tailSecond = second;
+    tailTimeout = keepAliveTimeout;
+    tailText =
+      `Date: ${new Date(now).toUTCString()}\r\nConnection: keep-alive\r\n` +
+      (keepAliveTimeout ? `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}\r\n` : '') +
+      '\r\n';
   }
-  return dateText;
+  return tailText;
 }
 
 /** An HTTP server with the lane in front of it, as {@link installFastLane} leaves it. */
@@ -211,12 +231,10 @@ export function installFastLane(server: Server, handler: PlainHandler): void {
   server.on('connection', (socket: Socket) => {
     held.add(socket);
     const reply: Reply = (status, headers, body) => {
-      let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+      let head = statusLine(status);
       for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-      head += `Date: ${httpDate()}\r\nConnection: keep-alive\r\n`;
-      if (server.keepAliveTimeout)
-        head += `Keep-Alive: timeout=${Math.floor(server.keepAliveTimeout / 1000)}\r\n`;
-      socket.write(`${head}\r\n${body}`);
+      // One write, head and body, as node:http sends a small answer.
+      socket.write(head + headTail(server.keepAliveTimeout) + body);
     };
 
     const detach = (): void => {
