@@ -12,7 +12,7 @@ import { resolveConfig } from '../src/config.js';
 import { Portal } from '../src/portal/portal.js';
 import { Store } from '../src/portal/store.js';
 import { createRequestHandler, listenerServer } from '../src/server.js';
-import { parseSimpleRequest } from '../src/wire/fast-lane.js';
+import { MAX_HEAD, parseSimpleRequest } from '../src/wire/fast-lane.js';
 
 const CODE = 'lanecode1';
 const HOOK = `/rest/1/${CODE}`;
@@ -451,5 +451,50 @@ describe('parseSimpleRequest', () => {
   test('takes no request without its whole body, and no other method', () => {
     expect(parseSimpleRequest(Buffer.from(post('/rest/x', '{"a":1}').slice(0, -1)), 0)).toBeUndefined();
     expect(parseSimpleRequest(Buffer.from('PUT /rest/x HTTP/1.1\r\nHost: a\r\n\r\n'), 0)).toBeUndefined();
+  });
+
+  test('reads a request at an offset, as pipelined requests in one read come', () => {
+    const first = post(`${HOOK}/a`, '{"a":1}');
+    const second = post(`${HOOK}/b`, '{"b":22}');
+    const buf = Buffer.from(first + second);
+    const parsed = parseSimpleRequest(buf, Buffer.byteLength(first));
+    expect(parsed).toMatchObject({ target: `${HOOK}/b`, end: buf.length });
+    expect(buf.subarray(parsed?.bodyStart, parsed?.end).toString()).toBe('{"b":22}');
+  });
+
+  test('reads header names in any case and values without the whitespace around them', () => {
+    const text =
+      `POST ${HOOK}/x HTTP/1.1\r\nhOsT:\t 127.0.0.1 \r\nCONTENT-type:application/json\r\n` +
+      'Connection:  Keep-Alive\r\ncontent-LENGTH: 2\r\nX-Empty:\r\n\r\n{}';
+    expect(parseSimpleRequest(Buffer.from(text), 0)).toMatchObject({
+      host: '127.0.0.1',
+      contentType: 'application/json',
+      end: Buffer.byteLength(text),
+    });
+  });
+
+  test.each([
+    ['a second Host', { Host: 'again' }],
+    ['Connection: close', { Connection: 'close' }],
+    ['a signed Content-Length', { 'Content-Length': '+7' }],
+    ['an empty Content-Length', { 'Content-Length': '' }],
+    ['Expect', { Expect: '100-continue' }],
+    ['Upgrade', { UPGRADE: 'websocket' }],
+    ['Transfer-Encoding', { 'transfer-encoding': 'chunked' }],
+    ['a name that is not a token', { 'X Bad': 'v' }],
+  ])('leaves a request with %s to node:http', (_what, headers) => {
+    const text = post(`${HOOK}/x`, '{"a":1}', headers as Record<string, string>);
+    expect(parseSimpleRequest(Buffer.from(text), 0)).toBeUndefined();
+  });
+
+  test(`reads a head longer than its first look, up to ${MAX_HEAD} bytes and no more`, () => {
+    const head = (size: number): string => {
+      const start = `POST ${HOOK}/x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nX-Pad: `;
+      return `${start}${'p'.repeat(size - start.length)}\r\n\r\n`;
+    };
+    expect(Buffer.byteLength(head(MAX_HEAD)) - 4).toBe(MAX_HEAD);
+    expect(parseSimpleRequest(Buffer.from(head(3000)), 0)?.end).toBe(3004);
+    expect(parseSimpleRequest(Buffer.from(head(MAX_HEAD)), 0)?.end).toBe(MAX_HEAD + 4);
+    expect(parseSimpleRequest(Buffer.from(head(MAX_HEAD + 1)), 0)).toBeUndefined();
   });
 });

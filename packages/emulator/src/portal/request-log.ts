@@ -133,7 +133,6 @@ export class RequestLog {
   #head = 0;
   #size = 0;
   #bytes = 0;
-  readonly #byId = new Map<number, RequestLogEntry>();
   #nextId = 1;
   #maxBytes: number;
   readonly #secrets: () => KnownSecrets;
@@ -209,14 +208,11 @@ export class RequestLog {
     this.#costs[slot] = cost;
     this.#size++;
     this.#bytes += cost;
-    this.#byId.set(stored.id, stored);
     while (this.#size > 1 && this.#bytes > this.#maxBytes) this.#dropOldest();
     return stored;
   }
 
   #dropOldest(): void {
-    const oldest = this.#ring[this.#head];
-    if (oldest) this.#byId.delete(oldest.id);
     this.#ring[this.#head] = undefined;
     this.#bytes -= this.#costs[this.#head] ?? 0;
     this.#costs[this.#head] = 0;
@@ -225,8 +221,18 @@ export class RequestLog {
   }
 
   get(id: number): RequestLogEntry | undefined {
-    const e = this.#byId.get(id);
-    return e && this.show(e);
+    // The ring is in id order (see the class comment): a binary search, not a map kept up to
+    // date on every request.
+    const cap = this.#ring.length;
+    let lo = 0;
+    let hi = this.#size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#ring[(this.#head + mid) % cap] as RequestLogEntry).id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    const e = lo < this.#size ? this.#ring[(this.#head + lo) % cap] : undefined;
+    return e?.id === id ? this.show(e) : undefined;
   }
 
   /** Newest first, optionally only entries older than `beforeId`. */
@@ -261,7 +267,6 @@ export class RequestLog {
     this.#head = 0;
     this.#size = 0;
     this.#bytes = 0;
-    this.#byId.clear();
   }
 }
 

@@ -173,8 +173,8 @@ export class Store {
       answers: n.answers,
     };
     this.#index(stored);
-    // Ids are never reused, even after deletes: a client may still hold an old one.
-    this.#meta.set('lastNotificationId', String(this.#lastId));
+    // Ids are never reused, even after deletes: a client may still hold an old one. The
+    // in-memory meta reads #lastId when asked (getMeta) rather than keep a string per send.
     this.persistence?.setMeta('lastNotificationId', String(this.#lastId));
     this.persistence?.saveNotification(stored);
     return stored;
@@ -280,6 +280,7 @@ export class Store {
   }
 
   getMeta(key: string): string | undefined {
+    if (key === 'lastNotificationId' && this.#lastId > 0) return String(this.#lastId);
     return this.#meta.get(key);
   }
 
@@ -298,6 +299,7 @@ export class Store {
     this.persistence?.clear();
     for (const t of this.#byAccess.values()) this.persistence?.saveTokens(t);
     for (const [k, v] of this.#meta) this.persistence?.setMeta(k, v);
+    if (this.#lastId > 0) this.persistence?.setMeta('lastNotificationId', String(this.#lastId));
   }
 
   close(): void {

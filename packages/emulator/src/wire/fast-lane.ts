@@ -47,7 +47,7 @@ export type Reply = (status: number, headers: readonly string[], body: string) =
 export type PlainHandler = (request: PlainRequest, reply: Reply) => boolean;
 
 /** Bytes of a request head the lane parses; a longer one goes to node:http (16 KiB limit). */
-const MAX_HEAD = 8 * 1024;
+export const MAX_HEAD = 8 * 1024;
 /** Header fields the lane reads; more go to node:http. */
 const MAX_FIELDS = 64;
 /** Bodies the lane takes, at most; a longer Content-Length goes to node:http. */
@@ -61,30 +61,15 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
   TOKEN[c.charCodeAt(0)] = 1;
 }
 
-function isToken(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || TOKEN[c] !== 1) return false;
-  }
-  return s.length > 0;
-}
-
-/** Visible ASCII, space and tab: a field value node:http reads the same way. */
-function isPlainValue(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 0x20 && c !== TAB) || c > 0x7e) return false;
+/**
+ * Whether the text at `start` of `s` is `lower` (letters and `-`) in any letter case. The text
+ * is known to be visible ASCII, where OR-ing 0x20 maps only A–Z onto a–z and only `-` onto `-`.
+ */
+function nameIs(s: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if ((s.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
   }
   return true;
-}
-
-/** A field value without the optional whitespace around it, as node:http gives it. */
-function trimOws(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && (s.charCodeAt(start) === 0x20 || s.charCodeAt(start) === TAB)) start++;
-  while (end > start && (s.charCodeAt(end - 1) === 0x20 || s.charCodeAt(end - 1) === TAB)) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
 /** A simple request found at the start of a buffer: its parts and where it ends. */
@@ -97,71 +82,115 @@ interface Parsed {
   end: number;
 }
 
+/** Bytes read first when looking for the end of a head: enough for nearly every request. */
+const FIRST_LOOK = 1024;
+
 /**
  * The strictly simple request starting at `offset` of `buf` (module comment), or undefined when
  * what is there is anything else or has not fully arrived.
+ *
+ * Reads the head as one latin1 string and walks it by character code, slicing only the values it
+ * keeps: this runs on every request the lane serves.
  */
 export function parseSimpleRequest(buf: Buffer, offset: number): Parsed | undefined {
-  const headEnd = buf.indexOf('\r\n\r\n', offset, 'latin1');
-  if (headEnd < 0 || headEnd - offset > MAX_HEAD) return undefined;
-  const head = buf.toString('latin1', offset, headEnd);
-  let lineEnd = head.indexOf('\r\n');
-  if (lineEnd < 0) lineEnd = head.length;
-  if (!head.startsWith('POST /') || head.slice(lineEnd - 9, lineEnd) !== ' HTTP/1.1') return undefined;
-  const target = head.slice(5, lineEnd - 9);
-  for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
+  // A short look first, so pipelined requests in one large read do not each copy the most a
+  // head may hold; a longer head gets a second look at the whole bound.
+  let text = buf.toString('latin1', offset, Math.min(buf.length, offset + FIRST_LOOK));
+  let headEnd = text.indexOf('\r\n\r\n');
+  if (headEnd < 0 && text.length === FIRST_LOOK) {
+    text = buf.toString('latin1', offset, Math.min(buf.length, offset + MAX_HEAD + 4));
+    headEnd = text.indexOf('\r\n\r\n');
+  }
+  if (headEnd < 0 || headEnd > MAX_HEAD) return undefined;
+  const lineEnd = text.indexOf('\r\n');
+  if (!text.startsWith('POST /') || text.slice(lineEnd - 9, lineEnd) !== ' HTTP/1.1') return undefined;
+  for (let i = 5; i < lineEnd - 9; i++) {
+    const c = text.charCodeAt(i);
     if (c <= 0x20 || c > 0x7e) return undefined;
   }
+  const target = text.slice(5, lineEnd - 9);
   let host: string | undefined;
-  let length: string | undefined;
+  let length = 0;
+  let lengthSeen = false;
   let contentType: string | undefined;
   let cookie: string | undefined;
   let fields = 0;
   let pos = lineEnd + 2;
-  while (pos < head.length) {
-    let end = head.indexOf('\r\n', pos);
-    if (end < 0) end = head.length;
+  while (pos < headEnd) {
+    const end = text.indexOf('\r\n', pos);
     if (++fields > MAX_FIELDS) return undefined;
-    const colon = head.indexOf(':', pos);
-    if (colon < 0 || colon >= end) return undefined;
-    const name = head.slice(pos, colon);
-    const raw = head.slice(colon + 1, end);
-    // A bare CR inside a line, or any other control character, is node:http's to judge.
-    if (!isToken(name) || !isPlainValue(raw)) return undefined;
-    const value = trimOws(raw);
-    switch (name.toLowerCase()) {
-      case 'host':
-        if (host !== undefined) return undefined;
-        host = value;
+    // The name: a token up to the first colon of the line.
+    let colon = pos;
+    for (; colon < end; colon++) {
+      const c = text.charCodeAt(colon);
+      if (c === 0x3a) break;
+      if (c >= 128 || TOKEN[c] !== 1) return undefined;
+    }
+    if (colon === pos || colon === end) return undefined;
+    // The value: visible ASCII, spaces and tabs (a bare CR or any other control character is
+    // node:http's to judge), without the optional whitespace around it, as node:http gives it.
+    let from = end;
+    let to = colon + 1;
+    for (let i = colon + 1; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if ((c < 0x20 && c !== TAB) || c > 0x7e) return undefined;
+      if (c !== 0x20 && c !== TAB) {
+        if (from === end) from = i;
+        to = i + 1;
+      }
+    }
+    if (from === end) from = to;
+    switch (colon - pos) {
+      case 4:
+        if (nameIs(text, pos, 'host')) {
+          if (host !== undefined) return undefined;
+          host = text.slice(from, to);
+        }
         break;
-      case 'content-length':
-        if (length !== undefined || !/^\d+$/.test(value) || value.length > MAX_BODY_DIGITS) return undefined;
-        length = value;
+      case 14:
+        if (nameIs(text, pos, 'content-length')) {
+          if (lengthSeen || to === from || to - from > MAX_BODY_DIGITS) return undefined;
+          for (let i = from; i < to; i++) {
+            const c = text.charCodeAt(i);
+            if (c < 0x30 || c > 0x39) return undefined;
+          }
+          lengthSeen = true;
+          length = Number(text.slice(from, to));
+        }
         break;
-      case 'content-type':
-        if (contentType !== undefined) return undefined;
-        contentType = value;
+      case 12:
+        if (nameIs(text, pos, 'content-type')) {
+          if (contentType !== undefined) return undefined;
+          contentType = text.slice(from, to);
+        }
         break;
-      case 'cookie':
-        if (cookie !== undefined) return undefined;
-        cookie = value;
+      case 6:
+        if (nameIs(text, pos, 'cookie')) {
+          if (cookie !== undefined) return undefined;
+          cookie = text.slice(from, to);
+        } else if (nameIs(text, pos, 'expect')) {
+          return undefined;
+        }
         break;
-      case 'connection':
-        if (value.toLowerCase() !== 'keep-alive') return undefined;
+      case 10:
+        if (nameIs(text, pos, 'connection') && (to - from !== 10 || !nameIs(text, from, 'keep-alive'))) {
+          return undefined;
+        }
         break;
-      case 'transfer-encoding':
-      case 'expect':
-      case 'upgrade':
-        return undefined;
+      case 17:
+        if (nameIs(text, pos, 'transfer-encoding')) return undefined;
+        break;
+      case 7:
+        if (nameIs(text, pos, 'upgrade')) return undefined;
+        break;
       default:
         break;
     }
     pos = end + 2;
   }
   if (host === undefined) return undefined;
-  const bodyStart = headEnd + 4;
-  const end = bodyStart + (length === undefined ? 0 : Number(length));
+  const bodyStart = offset + headEnd + 4;
+  const end = bodyStart + length;
   if (end > buf.length) return undefined;
   return { target, host, contentType, cookie, bodyStart, end };
 }
