@@ -93,6 +93,24 @@ export async function disconnect(redis: Redis): Promise<void> {
   redis.disconnect();
 }
 
+/**
+ * Resolves once `redis` cannot run commands: at once when it is not connected now, else when it
+ * loses its connection. `cancel` stops listening (the promise then never resolves).
+ */
+export function whenDown(redis: Redis): { down: Promise<void>; cancel: () => void } {
+  let cancel = (): void => {};
+  const down = new Promise<void>((resolve) => {
+    if (redis.status !== 'ready') {
+      resolve();
+      return;
+    }
+    const onClose = (): void => resolve();
+    redis.once('close', onClose);
+    cancel = () => redis.off('close', onClose);
+  });
+  return { down, cancel };
+}
+
 /** `connectTimeoutMs`, checked. */
 export function checkConnectTimeout(value: unknown): number {
   const v = value ?? CONNECT_TIMEOUT_MS;

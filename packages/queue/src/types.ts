@@ -393,7 +393,8 @@ export interface WorkerOptions {
 export interface QueueWorker {
   /**
    * Stop gracefully: no new batch starts, batches under way finish and are recorded (or, if
-   * they cannot, are handed back for another worker), then the connections close.
+   * they cannot, are handed back for another worker), then the connections close. With Redis
+   * down it does not wait for Redis: batches under way are handed back as a killed worker's are.
    */
   close(): Promise<void>;
 }

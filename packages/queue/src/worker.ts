@@ -15,6 +15,7 @@ import {
   connect,
   disconnect,
   watchConnection,
+  whenDown,
   whenReady,
 } from './redis.js';
 import { run } from './scripts.js';
@@ -272,8 +273,25 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
       closed ??= (async () => {
         closing = true;
         clearInterval(timer);
-        // Waits for the ticks under way: each finishes its one batch and records it.
-        await worker.close();
+        // Waits for the ticks under way: each finishes its one batch and records it. Unless Redis
+        // is down, now or before they are done: then no tick can record anything, and BullMQ's
+        // close would wait for their commands, which wait for Redis, for as long as it stays
+        // down. Dropping the connection fails those commands, and the ticks end as a killed
+        // worker's do: once Redis is back another worker takes each after lockDuration +
+        // stalledInterval, and a batch that had gone out goes again under the same TAGs, a
+        // replacement on the portal, never a second copy.
+        const finished = worker.close();
+        const lost = whenDown(redis);
+        const outcome = await Promise.race([
+          finished.then(() => 'done' as const),
+          lost.down.then(() => 'down' as const),
+        ]);
+        lost.cancel();
+        if (outcome === 'down') {
+          unwatch();
+          redis.disconnect();
+          await finished;
+        }
         // A sweep under way finishes, unless Redis is down: then its commands wait for Redis,
         // and closing the connection below fails them instead (its errors are caught).
         let bound: NodeJS.Timeout | undefined;

@@ -8,8 +8,14 @@ import { expect, test } from 'vitest';
 import { notifications, tagCounts, until } from './support/queue.js';
 import { useQueueTestbed } from './support/testbed.js';
 
-/** AOF on every write: what was queued before the kill is there after the restart. */
-const bed = useQueueTestbed({ redis: { appendfsync: 'always' } });
+/**
+ * AOF on every write: what was queued before the kill is there after the restart. `slow` keeps
+ * the documented standard limits, so a backlog takes a while to send.
+ */
+const bed = useQueueTestbed({
+  redis: { appendfsync: 'always' },
+  emulators: { emu: {}, slow: { portal: { plan: 'standard' } } },
+});
 
 test('Redis killed and restarted: the producer and the worker each report lost, then restored; every notification is sent once', async () => {
   const queue = bed.queue({ prefix: 'out1' });
@@ -46,4 +52,52 @@ test('Redis killed and restarted: the producer and the worker each report lost, 
   // Closing on purpose is no loss.
   await queue.close();
   expect(fromQueue).toHaveLength(2);
+});
+
+/** The worker's sweep, short here so that sweeps run during the outage. */
+const SWEEP_MS = 100;
+
+test('a worker and a producer told to stop while Redis is down both stop', async () => {
+  const queue = bed.queue({ prefix: 'out2' });
+  await queue.portals.set('p', { webhookUrl: bed.emu.webhookUrl, clientId: 'out2' });
+  await queue.sendMany('p', notifications(10, 'out2'));
+  const lost: ConnectionEvent[] = [];
+  const worker = await bed.worker({
+    prefix: 'out2',
+    sweepInterval: SWEEP_MS,
+    onConnection: (e) => lost.push(e),
+  });
+  await until(async () => (await queue.stats('p')).sent === 10, 'the 10 sent');
+  await bed.redis.kill('SIGKILL');
+  try {
+    await until(() => lost.length === 1, 'the loss seen');
+    // BullMQ's close waited for its ticks' commands, which wait for Redis: for ever.
+    await worker.close();
+    await queue.close();
+  } finally {
+    await bed.redis.restart();
+  }
+});
+
+test('a worker stopped while Redis is down in the middle of a backlog: once Redis is back, another worker sends the rest, each notification once', async () => {
+  const queue = bed.queue({ prefix: 'out3' });
+  // Paced by the portal's limits, so the backlog is still being sent when Redis goes.
+  await queue.portals.set('p', { webhookUrl: bed.emulators.slow.webhookUrl, clientId: 'out3' });
+  await queue.sendMany('p', notifications(400, 'out3'));
+  // Short locks, so the tick the stopped worker held is taken again soon after Redis returns.
+  const fast = { prefix: 'out3', sweepInterval: SWEEP_MS, lockDuration: 2000, stalledInterval: 1000 };
+  const lost: ConnectionEvent[] = [];
+  const first = await bed.worker({ ...fast, onConnection: (e) => lost.push(e) });
+  await until(() => bed.emulators.slow.portal.store.size >= 50, 'the first batch stored');
+  await bed.redis.kill('SIGKILL');
+  try {
+    await until(() => lost.length === 1, 'the loss seen');
+    await first.close();
+  } finally {
+    await bed.redis.restart();
+  }
+  await bed.worker(fast);
+  await until(async () => (await queue.stats('p')).sent === 400, 'all 400 sent');
+  const counts = tagCounts(bed.emulators.slow);
+  for (let i = 0; i < 400; i++) expect(counts.get(`out3-${i}`)).toBe(1);
 });
