@@ -47,20 +47,45 @@ export function connect(connection: RedisConnection, name: string): Redis {
 }
 
 /**
- * Make `redis`, and every `duplicate()` of it, end when told to disconnect while it waits to
- * reconnect. ioredis does nothing then: with no socket there is no 'close', so no 'end', and the
- * commands it holds never settle (redis/ioredis#1247; the open PR #2169). BullMQ's Worker.close
- * waits for its blocking connection's 'end' and for the command that connection holds, and
- * BullMQ makes that connection with `duplicate()`: a worker stopped while Redis was down, or in
- * the seconds after it came back, never stopped (the CLI test of an outage caught it). Marked
- * `wait`, the client takes ioredis's own path for one that never connected: it closes, fails
- * what it holds with "Connection is closed." and emits 'end'.
+ * What ioredis keeps, out of its public types, of the commands a dropped connection had sent:
+ * they are sent again once the client is ready on a new connection.
+ */
+interface HeldCommands {
+  prevCommandQueue?: {
+    shift(): { command: { reject(err: Error): void } } | undefined;
+  } | null;
+}
+
+/**
+ * Make `redis`, and every `duplicate()` of it, settle everything it holds when told to
+ * disconnect after losing its connection. ioredis leaves two cases hanging for ever:
+ * - Told while it waits to reconnect, it does nothing: with no socket there is no 'close', so no
+ *   'end', and its commands never settle (redis/ioredis#1247; the open PR #2169). Marked `wait`,
+ *   the client takes ioredis's own path for one that never connected: it closes, fails what it
+ *   holds with "Connection is closed." and emits 'end'.
+ * - Told after it has reconnected but before it is ready (the handshake, or Redis still loading
+ *   its AOF), it ends, but the commands that were in flight when the old connection dropped
+ *   wait in a queue of their own to be sent again when ready, which it never will be; nothing
+ *   fails them (a fix was proposed in redis/ioredis#2197; 6.0.0, the newest release, lacks
+ *   it). They are failed here.
+ * BullMQ's Worker.close waits for its blocking connection's 'end' and for the command that
+ * connection holds, and the queue's event reader for its XREAD; both connections are made with
+ * `duplicate()`. Without this, a worker stopped in the seconds after a Redis restart never
+ * stopped (the CLI test of an outage caught it), nor did a queue closed then (outage.test.ts,
+ * about one run in twenty under load; a test there now closes a client at exactly that moment).
  */
 function endsWhileReconnecting(redis: Redis): void {
   const disconnect = redis.disconnect.bind(redis);
   redis.disconnect = (reconnect = false): void => {
     if (!reconnect && redis.status === 'reconnecting') redis.status = 'wait';
     disconnect(reconnect);
+    if (reconnect) return;
+    const held = redis as unknown as HeldCommands;
+    const queue = held.prevCommandQueue;
+    held.prevCommandQueue = null;
+    for (let item = queue?.shift(); item; item = queue?.shift()) {
+      item.command.reject(new Error('Connection is closed.'));
+    }
   };
   const duplicate = redis.duplicate.bind(redis);
   redis.duplicate = (override) => {

@@ -5,6 +5,7 @@
  */
 import type { ConnectionEvent } from '@b24notify/queue';
 import { expect, test } from 'vitest';
+import { connect } from '../src/redis.js';
 import { notifications, tagCounts, until } from './support/queue.js';
 import { useQueueTestbed } from './support/testbed.js';
 
@@ -100,4 +101,30 @@ test('a worker stopped while Redis is down in the middle of a backlog: once Redi
   await until(async () => (await queue.stats('p')).sent === 400, 'all 400 sent');
   const counts = tagCounts(bed.emulators.slow);
   for (let i = 0; i < 400; i++) expect(counts.get(`out3-${i}`)).toBe(1);
+});
+
+test('a connection closed after Redis is back but before it is ready fails the command it had in flight', async () => {
+  const redis = connect(`redis://127.0.0.1:${bed.redis.port}`, 'out4');
+  // As the event reader and BullMQ make their blocking connections.
+  const copy = redis.duplicate();
+  copy.on('error', () => {});
+  await copy.ping();
+  let outcome: string | undefined;
+  void copy.blpop('out4:nothing', 0).then(
+    () => (outcome = 'answered'),
+    (err: Error) => (outcome = err.message),
+  );
+  await until(
+    async () => String(await redis.client('LIST')).includes('cmd=blpop'),
+    'the BLPOP held by Redis',
+  );
+  await bed.redis.kill('SIGKILL');
+  // The moment the new connection is made, before its handshake: the BLPOP sent on the old one
+  // waits to be sent again once ready, which a closed client never is.
+  copy.once('connect', () => copy.disconnect());
+  await bed.redis.restart();
+  await until(() => outcome !== undefined, 'the BLPOP settled');
+  expect(outcome).toBe('Connection is closed.');
+  await until(() => copy.status === 'end', 'the copy ended');
+  redis.disconnect();
 });

@@ -128,12 +128,14 @@ export async function batchSizes(emu: RunningEmulator): Promise<number[]> {
 
 /**
  * Wait until `check` holds (polled; each look is cheap). Bounded so that a broken test fails with
- * `what` instead of hanging: the bound is generous, it is not a timing assertion.
+ * `what` instead of hanging: the bound is generous, it is not a timing assertion. Below the
+ * test timeout (60 s, vitest.config.ts), so a wait that never ends names itself rather than
+ * leave only "Test timed out".
  */
 export async function until(
   check: () => boolean | Promise<boolean>,
   what: string,
-  limitMs = 60_000,
+  limitMs = 50_000,
 ): Promise<void> {
   const deadline = Date.now() + limitMs;
   for (;;) {
